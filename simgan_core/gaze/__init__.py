@@ -1,0 +1,1 @@
+"""The gaze domain: eye simulators, UnityEyes / MPIIGaze readers, crops, labels."""
