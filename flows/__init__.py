@@ -1,0 +1,1 @@
+"""Prefect flows: composition only, one flow per DVC stage (plus the CLI)."""

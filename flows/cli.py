@@ -1,0 +1,133 @@
+"""The `simgan` command line: the human entry point and every DVC stage's cmd.
+
+    simgan run STAGE                 run one DVC stage's flow with params.yaml
+    simgan simulate eyes ...         render UnityEyes-format synthetic eyes
+    simgan simulate real-eyes ...    write the stand-in real camera (MPIIGaze layout)
+    simgan server status|stop        the shared local Prefect server
+
+Heavy imports (prefect, torch, GX) happen inside the commands, after the offline
+environment and the Prefect API are set: Prefect reads its settings on import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.offline import set_offline_env
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="A sim-to-real data pipeline built on SimGAN.")
+simulate_app = typer.Typer(no_args_is_help=True, help="Run a built-in simulator.")
+server_app = typer.Typer(no_args_is_help=True, help="The shared local Prefect server.")
+app.add_typer(simulate_app, name="simulate")
+app.add_typer(server_app, name="server")
+
+# stage name -> (flow module with a `run(cfg)` entry point, params section)
+STAGES: dict[str, tuple[str, str]] = {
+    "simulate-eyes": ("flows.simulate_eyes", "simulate_eyes"),
+    "simulate-real-eyes": ("flows.simulate_real_eyes", "simulate_real_eyes"),
+    "ingest-gaze": ("flows.ingest_gaze", "ingest_gaze"),
+    "domain-gap-gaze": ("flows.domain_gap_gaze", "domain_gap_gaze"),
+}
+
+
+def _run_flow(module: str, cfg: object) -> None:
+    """Point at a Prefect API, import the flow module, run it; a failure exits 1 with
+    its message (the flow's log has the traceback)."""
+    from flows.local_server import ensure_prefect_api
+
+    set_offline_env()
+    ensure_prefect_api()
+    entry = importlib.import_module(module).run
+    try:
+        entry(cfg)
+    except Exception as err:
+        typer.echo(f"error: {module.rsplit('.', 1)[-1]} failed: {err}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def run(
+    stage: Annotated[str, typer.Argument(help=f"one of: {', '.join(STAGES)}")],
+    params: Annotated[Path, typer.Option(help="the params file")] = Path("params.yaml"),
+) -> None:
+    """Run one pipeline stage (what dvc.yaml calls) with its params.yaml section."""
+    from tasks.params import ParamsError, load_params
+
+    if stage not in STAGES:
+        typer.echo(f"error: unknown stage {stage!r}; known: {', '.join(STAGES)}", err=True)
+        raise typer.Exit(2)
+    try:
+        cfg = load_params(params)
+    except ParamsError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    module, section = STAGES[stage]
+    _run_flow(module, getattr(cfg, section))
+
+
+@simulate_app.command("eyes")
+def simulate_eyes(
+    n: Annotated[int, typer.Option(help="number of images")],
+    seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")],
+    out: Annotated[Path, typer.Option(help="output folder (gets imgs/)")],
+    width: int = 320,
+    height: int = 240,
+    jpeg_quality: int = 95,
+    workers: Annotated[int, typer.Option(help="processes; 0 = all cores")] = 0,
+) -> None:
+    """Render UnityEyes-format eye images: OUT/imgs/1.jpg, 1.json, ..."""
+    from tasks.params import SimulateEyes
+
+    cfg = SimulateEyes(out_dir=str(out), n=n, seed=seed, width=width, height=height,
+                       jpeg_quality=jpeg_quality, workers=workers)
+    _run_flow("flows.simulate_eyes", cfg)
+
+
+@simulate_app.command("real-eyes")
+def simulate_real_eyes(
+    subjects: Annotated[int, typer.Option(help="number of people (p00, p01, ...)")],
+    per_subject: Annotated[int, typer.Option(help="evaluation-subset eye images per person")],
+    seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")],
+    out: Annotated[Path, typer.Option(help="output root (gets Data/ and Evaluation Subset/)")],
+    workers: Annotated[int, typer.Option(help="processes; 0 = all cores")] = 0,
+) -> None:
+    """Write the stand-in real camera in the MPIIGaze layout."""
+    from tasks.params import SimulateRealEyes
+
+    cfg = SimulateRealEyes(out_dir=str(out), subjects=subjects, per_subject=per_subject,
+                           seed=seed, workers=workers)
+    _run_flow("flows.simulate_real_eyes", cfg)
+
+
+@server_app.command("status")
+def server_status() -> None:
+    """Print the shared local server's URL, or that none runs."""
+    from flows.local_server import STATE_DIR, _healthy, _read_state
+
+    state = _read_state(STATE_DIR.resolve())
+    if state and _healthy(state["api_url"]):
+        typer.echo(f"running at {state['api_url']} (supervisor pid {state['supervisor_pid']})")
+    else:
+        typer.echo("not running")
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop the shared local server now (it also stops by itself when idle)."""
+    from flows.local_server import stop_server
+
+    typer.echo("stopped" if stop_server() else "not running")
+
+
+def main() -> None:
+    app(prog_name="simgan")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

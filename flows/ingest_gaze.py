@@ -1,0 +1,69 @@
+"""Stage `ingest_gaze`: raw UnityEyes + MPIIGaze -> validated canonical shards.
+
+    plan -> one task per shard (synthetic chunks, real subjects; in parallel)
+         -> per split: index.json, SHA256SUMS, manifest.parquet (published whole)
+         -> quarantine list, metrics -> Great Expectations -> bad-fraction gate
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow
+
+from flows.runners import fan_out_runner
+from tasks.artifacts import publish_summary
+from tasks.ingest_gaze import ingest_mpiigaze_subject, ingest_unityeyes_chunk, plan_gaze_ingest
+from tasks.ingest_outputs import (
+    check_bad_fraction,
+    finalize_split,
+    ingest_metrics,
+    prepare_staging,
+    quarantine_lines,
+    validate_gaze_manifests,
+    write_ingest_metrics,
+    write_quarantine,
+)
+from tasks.params import IngestGaze, resolve_workers
+
+SPLITS = ("synthetic", "real_train", "real_test")
+
+
+@flow(name="ingest-gaze")
+def ingest_gaze_flow(cfg: IngestGaze) -> dict:
+    out_hw = (cfg.image_height, cfg.image_width)
+    shards_dir = Path(cfg.shards_dir)
+    plan = plan_gaze_ingest(cfg.unityeyes_dir, cfg.mpiigaze_dir, cfg.shard_maxcount,
+                            cfg.test_subjects)
+    staging = prepare_staging(shards_dir, SPLITS)
+    synthetic = [
+        ingest_unityeyes_chunk.submit(cfg.unityeyes_dir, stems, staging["synthetic"], i, out_hw,
+                                      cfg.max_head_angle_deg)
+        for i, stems in enumerate(plan.unityeyes_chunks)
+    ]
+    real = [
+        ingest_mpiigaze_subject.submit(cfg.mpiigaze_dir, subject, split, staging[split], out_hw,
+                                       cfg.shard_maxcount, cfg.use_evaluation_subset)
+        for subject, split in plan.subjects
+    ]
+    results = [f.result() for f in synthetic] + [r for f in real for r in f.result()]
+    manifests = {
+        split: finalize_split(split, [r for r in results if r.split == split], shards_dir / split)
+        for split in SPLITS
+    }
+    bad = quarantine_lines(results, plan.stray_files)
+    write_quarantine(Path(cfg.quarantine_file), bad,
+                     {"unityeyes": cfg.unityeyes_dir, "mpiigaze": cfg.mpiigaze_dir})
+    metrics = ingest_metrics(results, bad, cfg.max_bad_fraction)
+    write_ingest_metrics(Path(cfg.metrics_file), metrics)
+    publish_summary("ingest-gaze", metrics)
+    validate_gaze_manifests(manifests, cfg.min_samples, out_hw, cfg.max_abs_pitch_deg,
+                            cfg.max_abs_yaw_deg, Path(cfg.validation_docs_dir))
+    check_bad_fraction(metrics, cfg.quarantine_file)
+    return metrics
+
+
+def run(cfg: IngestGaze) -> dict:
+    """The stage's entry point: the flow on a process pool of cfg.workers."""
+    runner = fan_out_runner(resolve_workers(cfg.workers))
+    return ingest_gaze_flow.with_options(task_runner=runner)(cfg)

@@ -1,0 +1,94 @@
+"""The domain contract: what every stage after ingest needs to know about a domain.
+
+Gaze (8-bit grayscale eye crops) and hand pose (16-bit depth crops) are two
+instances of one idea. Ingest is domain-specific (its readers and crop); everything
+downstream (refiner training, refinement, shards, estimators, evaluation, report)
+is written once against `Domain`:
+
+- image: shape (H, W), dtype and how stored pixel values map to the network's
+  [-1, 1] range (`to_unit` / `from_unit`, inverse of each other up to rounding);
+- annotation: the JSON keys a canonical sample must carry (`required_keys`) and the
+  label vector an estimator learns (`label_vector`);
+- judging: which estimator family and which metric keys evaluate it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str  # "gaze" | "hand"; also the folder name under data/, models/, metrics/
+    image_hw: tuple[int, int]  # canonical (H, W)
+    dtype: type[np.unsignedinteger]  # stored pixel type: np.uint8 or np.uint16
+    required_keys: tuple[str, ...]  # top-level annotation keys of a canonical sample
+    label_vector: Callable[[Mapping[str, Any]], np.ndarray]  # annotation -> (L,) float
+    estimator: str  # "gaze_regressor" | "heatmap_hourglass"
+    metrics: tuple[str, ...]  # keys written per training set by the evaluate stage
+
+    @property
+    def max_value(self) -> float:
+        return float(np.iinfo(self.dtype).max)
+
+    def to_unit(self, image: np.ndarray) -> np.ndarray:
+        """Stored pixels (H, W) -> float32 in [-1, 1] (the refiner's tanh range)."""
+        return (np.asarray(image, dtype=np.float32) / self.max_value) * 2.0 - 1.0
+
+    def from_unit(self, unit: np.ndarray) -> np.ndarray:
+        """float in [-1, 1] (H, W) -> stored pixels, rounded and clipped."""
+        scaled = (np.clip(np.asarray(unit, dtype=np.float64), -1.0, 1.0) + 1.0) / 2.0
+        return np.rint(scaled * self.max_value).astype(self.dtype)
+
+    def check_annotation(self, annotation: Mapping[str, Any], key: str) -> None:
+        """Raise ValueError naming the sample when a required annotation key is missing."""
+        missing = [k for k in self.required_keys if k not in annotation]
+        if missing or annotation.get("domain") != self.name:
+            raise ValueError(f"sample {key}: not a {self.name} annotation (missing {missing})")
+
+
+def _gaze_label(annotation: Mapping[str, Any]) -> np.ndarray:
+    """(pitch, yaw) in radians, project convention (see gaze/conventions.py)."""
+    gaze = annotation["gaze"]
+    return np.array([gaze["pitch"], gaze["yaw"]], dtype=np.float64)
+
+
+def _hand_label(annotation: Mapping[str, Any]) -> np.ndarray:
+    """The 14 evaluated joints' (u, v) in crop pixels, flattened to (28,)."""
+    return np.asarray(annotation["joints_uv"], dtype=np.float64).reshape(-1)
+
+
+GAZE = Domain(
+    name="gaze",
+    image_hw=(35, 55),
+    dtype=np.uint8,
+    required_keys=("domain", "eye", "gaze", "head_pose", "landmarks", "provenance"),
+    label_vector=_gaze_label,
+    estimator="gaze_regressor",
+    metrics=("mean_deg", "median_deg", "within_7deg"),
+)
+
+# The hand-pose domain (depth in [-1, 1] within a metric cube around the palm centre);
+# its simulator, NYU reader and ingest arrive with the hand-pose issue.
+HAND = Domain(
+    name="hand",
+    image_hw=(64, 64),
+    dtype=np.uint16,
+    required_keys=("domain", "joints_uv", "joints_xyz_mm", "cube_mm", "provenance"),
+    label_vector=_hand_label,
+    estimator="heatmap_hourglass",
+    metrics=("pck_5px", "mean_px"),
+)
+
+DOMAINS: dict[str, Domain] = {d.name: d for d in (GAZE, HAND)}
+
+
+def get_domain(name: str) -> Domain:
+    try:
+        return DOMAINS[name]
+    except KeyError:
+        raise ValueError(f"unknown domain {name!r}; known: {sorted(DOMAINS)}") from None

@@ -1,0 +1,1 @@
+"""Prefect tasks: thin, typed I/O wrappers around simgan_core (read -> core -> write)."""

@@ -1,0 +1,132 @@
+"""Ingest tasks for the gaze domain: raw UnityEyes / MPIIGaze -> canonical shards.
+
+The unit of work is one output shard: a chunk of UnityEyes files (fixed by position
+in the numerically sorted file list) or a chunk of one MPIIGaze subject's samples.
+So shard contents never depend on the number of workers. A chunk holds at most
+`shard_maxcount` samples in memory (a few MB), whatever the corpus size.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from simgan_core.gaze.canonical import CanonicalSample, from_mpiigaze, from_unityeyes
+from simgan_core.gaze.mpiigaze_reader import iter_mpiigaze
+from simgan_core.gaze.records import MPIIGazeRecord, Quarantined, Skipped, UnityEyesRecord
+from simgan_core.gaze.unityeyes_reader import iter_unityeyes
+from simgan_core.shards import ShardInfo, encode_sample, shard_name, write_shard
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What one chunk produced; paths in `quarantined` / `skipped` are relative to `source`."""
+
+    split: str
+    source: str  # "unityeyes" | "mpiigaze"
+    shard: ShardInfo | None  # None when every input of the chunk was bad or skipped
+    manifest: pd.DataFrame = field(default_factory=pd.DataFrame)  # a row per sample
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _rel(path: str, root: str) -> str:
+    return os.path.relpath(path, root) if os.path.isabs(path) or path.startswith(root) else path
+
+
+def _write_chunk(split: str, source: str, root: str, shard_path: Path,
+                 samples: Iterable[CanonicalSample | Quarantined | Skipped]) -> ChunkResult:
+    """Collect one chunk's canonical samples, write them as one shard, keep the rest."""
+    encoded, rows, bad, skipped = [], [], [], []
+    for item in samples:
+        if isinstance(item, Quarantined):
+            bad.append((_rel(item.path, root), item.reason))
+        elif isinstance(item, Skipped):
+            skipped.append((_rel(item.path, root), item.reason))
+        else:
+            encoded.append(encode_sample(item.key, item.image, item.annotation))
+            rows.append(item.row | {"shard": shard_path.name})
+    info = write_shard(shard_path, encoded) if encoded else None
+    return ChunkResult(split, source, info, pd.DataFrame(rows), bad, skipped)
+
+
+def _canonical_unityeyes(items: Iterable, out_hw: tuple[int, int], root: str
+                         ) -> Iterator[CanonicalSample | Quarantined | Skipped]:
+    for item in items:
+        if isinstance(item, UnityEyesRecord):
+            try:
+                yield from_unityeyes(item, out_hw, root)
+            except ValueError as err:  # degenerate landmarks: the crop is undefined
+                yield Quarantined(item.json_path, f"cannot crop: {err}")
+        else:
+            yield item
+
+
+@task(name="ingest-unityeyes-chunk", cache_policy=NO_CACHE)
+def ingest_unityeyes_chunk(source_dir: str, stems: list[str], out_dir: str, index: int,
+                           out_hw: tuple[int, int], max_head_angle_deg: float) -> ChunkResult:
+    """UnityEyes files `stems` (e.g. ["1", "2"]) -> out_dir/shard-{index:06d}.tar."""
+    items = iter_unityeyes(Path(source_dir), max_head_angle_deg, stems=stems)
+    shard_path = Path(out_dir) / shard_name("shard", index)
+    return _write_chunk("synthetic", "unityeyes", source_dir, shard_path,
+                        _canonical_unityeyes(items, out_hw, source_dir))
+
+
+@task(name="ingest-mpiigaze-subject", cache_policy=NO_CACHE)
+def ingest_mpiigaze_subject(source_dir: str, subject: str, split: str, out_dir: str,
+                            out_hw: tuple[int, int], maxcount: int,
+                            use_evaluation_subset: bool) -> list[ChunkResult]:
+    """One MPIIGaze subject -> out_dir/{subject}-000000.tar, ... (maxcount samples each)."""
+    results: list[ChunkResult] = []
+    pending: list[CanonicalSample | Quarantined] = []
+
+    def flush() -> None:
+        shard_path = Path(out_dir) / shard_name(subject, len(results))
+        results.append(_write_chunk(split, "mpiigaze", source_dir, shard_path, pending))
+        pending.clear()
+
+    n_good = 0
+    for item in iter_mpiigaze(Path(source_dir), subjects=[subject],
+                              use_evaluation_subset=use_evaluation_subset):
+        if isinstance(item, MPIIGazeRecord):
+            pending.append(from_mpiigaze(item, out_hw, source_dir, split))
+            n_good += 1
+            if n_good % maxcount == 0:
+                flush()
+        else:
+            pending.append(item)
+    if pending or not results:
+        flush()
+    return results
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    """The units of work of one ingest run, fixed before any of them starts."""
+
+    unityeyes_chunks: list[list[str]]  # file numbers per synthetic shard, in order
+    subjects: list[tuple[str, str]]  # (subject, split) for the real data
+    stray_files: list[tuple[str, str, str]]  # (source, path, reason): quarantined up front
+
+
+@task(name="plan-gaze-ingest", cache_policy=NO_CACHE)
+def plan_gaze_ingest(unityeyes_dir: str, mpiigaze_dir: str, maxcount: int,
+                     test_subjects: list[str]) -> IngestPlan:
+    """List the sources (raising EmptySourceError for an empty one) and cut them into shards."""
+    listing = list_unityeyes(Path(unityeyes_dir))
+    chunks = [listing.stems[i:i + maxcount] for i in range(0, len(listing.stems), maxcount)]
+    subjects = list_mpiigaze_subjects(Path(mpiigaze_dir))
+    missing = sorted(set(test_subjects) - set(subjects))
+    if missing:
+        raise ValueError(f"test_subjects {missing} are not in {mpiigaze_dir} "
+                         f"(subjects found: {', '.join(subjects)})")
+    plan = [(s, "real_test" if s in test_subjects else "real_train") for s in subjects]
+    strays = [("unityeyes", _rel(str(p), unityeyes_dir),
+               f"unexpected file {p.name} (expected N.jpg or N.json)") for p in listing.strays]
+    return IngestPlan(chunks, plan, strays)

@@ -1,0 +1,128 @@
+"""The one params schema, mirroring params.yaml section by section.
+
+Strict: an unknown key, a missing key or a value of the wrong type is an error at
+start-up whose message names the key (e.g. `ingest_gaze.max_bad_fraction`).
+Paths are relative to the repository root (where `dvc repro` runs).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+PositiveInt = Annotated[int, Field(ge=1)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+# 0 means "all CPU cores"; an explicit count otherwise.
+WorkerCount = Annotated[int, Field(ge=0)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SimulateEyes(Section):
+    """`simgan simulate eyes`: the UnityEyes-format procedural renderer."""
+
+    out_dir: str
+    n: PositiveInt
+    seed: int
+    width: PositiveInt
+    height: PositiveInt
+    jpeg_quality: Annotated[int, Field(ge=1, le=100)]
+    workers: WorkerCount
+
+
+class SimulateRealEyes(Section):
+    """`simgan simulate real-eyes`: the stand-in real camera, MPIIGaze layout."""
+
+    out_dir: str
+    subjects: PositiveInt
+    per_subject: PositiveInt
+    seed: int
+    workers: WorkerCount
+
+
+class IngestGaze(Section):
+    """Raw UnityEyes + MPIIGaze trees -> validated canonical shards."""
+
+    unityeyes_dir: str
+    mpiigaze_dir: str
+    shards_dir: str
+    quarantine_file: str
+    metrics_file: str
+    validation_docs_dir: str
+    image_height: PositiveInt
+    image_width: PositiveInt
+    max_head_angle_deg: float
+    use_evaluation_subset: bool
+    test_subjects: list[str]
+    shard_maxcount: PositiveInt
+    max_bad_fraction: Fraction
+    min_samples: dict[str, int]
+    max_abs_pitch_deg: float
+    max_abs_yaw_deg: float
+    workers: WorkerCount
+
+    @model_validator(mode="after")
+    def _splits_known(self) -> IngestGaze:
+        unknown = set(self.min_samples) - {"synthetic", "real_train", "real_test"}
+        if unknown:
+            raise ValueError(f"min_samples has unknown split(s) {sorted(unknown)}")
+        if not self.test_subjects:
+            raise ValueError("test_subjects must name at least one subject (e.g. p14)")
+        return self
+
+
+class DomainGapGaze(Section):
+    """A small regressor trained on synthetic vs on real_train labels, tested on real_test."""
+
+    shards_dir: str
+    metrics_file: str
+    max_train_samples: PositiveInt
+    steps: PositiveInt
+    batch_size: PositiveInt
+    lr: float
+    width: PositiveInt
+    seed: int
+
+
+class Params(Section):
+    simulate_eyes: SimulateEyes
+    simulate_real_eyes: SimulateRealEyes
+    ingest_gaze: IngestGaze
+    domain_gap_gaze: DomainGapGaze
+
+
+class ParamsError(ValueError):
+    """params.yaml is missing, malformed or does not match the schema."""
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml; errors name the file and every offending key."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError as err:
+        raise ParamsError(f"{path}: not found (run from the repository root)") from err
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected a mapping of sections, got {type(raw).__name__}")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+            problems.append(f"  {key}: {msg}")
+        raise ParamsError(f"{path}: invalid params\n" + "\n".join(problems)) from None
+
+
+def resolve_workers(workers: int) -> int:
+    """0 means every CPU core this process may use."""
+    return workers or len(os.sched_getaffinity(0))

@@ -1,0 +1,62 @@
+"""The strict params schema: every stage section checked, errors name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tasks.params import ParamsError, load_params, resolve_workers
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write(tmp_path: Path, mutate) -> Path:
+    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    mutate(raw)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_repository_params_load() -> None:
+    params = load_params(REPO_ROOT / "params.yaml")
+    assert params.ingest_gaze.image_height == 35 and params.ingest_gaze.image_width == 55
+    assert set(params.ingest_gaze.test_subjects).isdisjoint({"p00", "p01"})
+
+
+def test_unknown_key_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, lambda raw: raw["ingest_gaze"].update(max_bad_fractoin=0.1))
+    with pytest.raises(ParamsError, match=r"ingest_gaze\.max_bad_fractoin: unknown key"):
+        load_params(path)
+
+
+def test_missing_key_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, lambda raw: raw["simulate_eyes"].pop("seed"))
+    with pytest.raises(ParamsError, match=r"simulate_eyes\.seed: Field required"):
+        load_params(path)
+
+
+def test_unknown_section_and_wrong_type(tmp_path: Path) -> None:
+    def mutate(raw: dict) -> None:
+        raw["train_refiner_typo"] = {}
+        raw["simulate_eyes"]["n"] = "many"
+
+    with pytest.raises(ParamsError) as err:
+        load_params(_write(tmp_path, mutate))
+    assert "train_refiner_typo: unknown key" in str(err.value)
+    assert "simulate_eyes.n" in str(err.value)
+
+
+def test_out_of_range_and_missing_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, lambda raw: raw["ingest_gaze"].update(max_bad_fraction=1.5))
+    with pytest.raises(ParamsError, match=r"ingest_gaze\.max_bad_fraction"):
+        load_params(path)
+    with pytest.raises(ParamsError, match="not found"):
+        load_params(tmp_path / "nope.yaml")
+
+
+def test_workers_zero_means_all_cores() -> None:
+    assert resolve_workers(0) >= 1
+    assert resolve_workers(3) == 3
