@@ -18,9 +18,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.gaze.canonical import CanonicalSample, from_mpiigaze, from_unityeyes
-from simgan_core.gaze.mpiigaze_reader import iter_mpiigaze
+from simgan_core.gaze.mpiigaze_reader import iter_mpiigaze, list_mpiigaze_subjects
 from simgan_core.gaze.records import MPIIGazeRecord, Quarantined, Skipped, UnityEyesRecord
-from simgan_core.gaze.unityeyes_reader import iter_unityeyes
+from simgan_core.gaze.unityeyes_reader import iter_unityeyes, list_unityeyes
 from simgan_core.shards import ShardInfo, encode_sample, shard_name, write_shard
 
 
