@@ -6,9 +6,9 @@ from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+
 from simgan_core.gaze.mpiigaze_writer import simulate_mpiigaze
 from simgan_core.gaze.unityeyes_writer import simulate_unityeyes
-
 from tasks.params import SimulateEyes, SimulateRealEyes, resolve_workers
 
 

@@ -1,0 +1,67 @@
+"""Every stage's flow, run for real under the session's Prefect server, on tiny data.
+
+Also checks the determinism contract at flow level: ingest with 1 and with 2
+workers (threads vs a process pool) writes byte-identical shards.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flows.domain_gap_gaze import domain_gap_gaze_flow
+from flows.ingest_gaze import run as run_ingest
+from flows.simulate_eyes import simulate_eyes_flow
+from flows.simulate_real_eyes import simulate_real_eyes_flow
+from tasks.params import DomainGapGaze, IngestGaze, SimulateEyes, SimulateRealEyes
+
+
+def _ingest_cfg(root: Path, out: str, workers: int) -> IngestGaze:
+    return IngestGaze(
+        unityeyes_dir=str(root / "ue"), mpiigaze_dir=str(root / "mpii"),
+        shards_dir=str(root / out / "shards"), quarantine_file=str(root / out / "q.tsv"),
+        metrics_file=str(root / out / "ingest.json"),
+        validation_docs_dir=str(root / out / "docs"), image_height=35, image_width=55,
+        max_head_angle_deg=20.0, use_evaluation_subset=True, test_subjects=["p02"],
+        shard_maxcount=8, max_bad_fraction=0.01,
+        min_samples={"synthetic": 5, "real_train": 5, "real_test": 5},
+        max_abs_pitch_deg=60.0, max_abs_yaw_deg=70.0, workers=workers,
+    )
+
+
+def test_gaze_flows_end_to_end(tmp_path: Path, prefect_api: str) -> None:
+    simulate_eyes_flow(SimulateEyes(out_dir=str(tmp_path / "ue"), n=24, seed=5, width=320,
+                                    height=240, jpeg_quality=95, workers=1))
+    simulate_real_eyes_flow(SimulateRealEyes(out_dir=str(tmp_path / "mpii"), subjects=3,
+                                             per_subject=10, seed=6, workers=1))
+    one = run_ingest(_ingest_cfg(tmp_path, "w1", workers=1))
+    two = run_ingest(_ingest_cfg(tmp_path, "w2", workers=2))
+    assert one == two
+    assert one["counts"]["real_test"] == 10 and one["counts"]["real_train"] == 20
+    for split in ("synthetic", "real_train", "real_test"):
+        sums = [(tmp_path / w / "shards" / split / "SHA256SUMS").read_text() for w in ("w1", "w2")]
+        assert sums[0] == sums[1] and sums[0]
+    assert (tmp_path / "w1" / "docs" / "index.html").is_file()
+
+    gap = domain_gap_gaze_flow(DomainGapGaze(
+        shards_dir=str(tmp_path / "w1" / "shards"), metrics_file=str(tmp_path / "gap.json"),
+        max_train_samples=100, steps=3, batch_size=4, lr=1e-3, width=4, seed=0))
+    assert json.loads((tmp_path / "gap.json").read_text()) == gap
+    assert gap["n_real_test"] == 10 and gap["synthetic_mean_deg"] >= 0
+
+
+def test_ingest_fails_on_too_many_bad_files(tmp_path: Path, prefect_api: str) -> None:
+    simulate_eyes_flow(SimulateEyes(out_dir=str(tmp_path / "ue"), n=6, seed=5, width=320,
+                                    height=240, jpeg_quality=95, workers=1))
+    simulate_real_eyes_flow(SimulateRealEyes(out_dir=str(tmp_path / "mpii"), subjects=3,
+                                             per_subject=4, seed=6, workers=1))
+    (tmp_path / "ue" / "imgs" / "3.json").write_text('{"eye_details": {}}')
+    cfg = _ingest_cfg(tmp_path, "bad", workers=1).model_copy(
+        update={"min_samples": {"synthetic": 1, "real_train": 1, "real_test": 1}})
+    with pytest.raises(Exception, match="too many bad inputs: unityeyes"):
+        run_ingest(cfg)
+    quarantine = (tmp_path / "bad" / "q.tsv").read_text()
+    assert "imgs/3.json" in quarantine and "missing field" in quarantine
+    assert json.loads((tmp_path / "bad" / "ingest.json").read_text())["quarantined"] == 1
