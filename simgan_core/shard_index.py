@@ -105,7 +105,7 @@ def decode_wids_sample(sample: dict[str, Any]) -> DecodedSample:
     return decode_sample(sample["__key__"], files, where)
 
 
-def _in_place(url: str) -> str:
+def in_place(url: str) -> str:
     """wids localname: the shard itself (a module-level function, so it pickles)."""
     return url
 
@@ -120,6 +120,6 @@ def open_indexed(index_path: Path | str) -> wids.ShardListDataset:
 
     return wids.ShardListDataset(
         str(Path(index_path)),  # a str: wids resolves relative urls against its directory
-        localname=_in_place,  # local name == url: no copy, no stale cache
+        localname=in_place,  # local name == url: no copy, no stale cache
         transformations=[decode_wids_sample],  # never wids' default (pickle) decoders
     )

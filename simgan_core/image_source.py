@@ -1,0 +1,46 @@
+"""Random access to the images of a shard set, for training loops that must resume.
+
+Reads through the set's wids index (`index.json`): one sample at a time from the
+tar files on disk, never the corpus in memory. Only the PNG of a sample is decoded;
+the JSON annotation is never parsed, so real images' labels are never read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from simgan_core.domain import Domain
+from simgan_core.shard_index import in_place
+from simgan_core.shards import decode_png
+
+
+def _png_only(sample: dict[str, Any]) -> np.ndarray:
+    where = f"{sample.get('__shard__')}[{sample.get('__shardindex__')}]"
+    data = sample[".png"]
+    return decode_png(data.read() if hasattr(data, "read") else bytes(data), where)
+
+
+class IndexedImages:
+    """images[i] -> (H, W) stored pixels; `batch(indices)` -> (B, 1, H, W) float in [-1, 1]."""
+
+    def __init__(self, index_path: Path | str, domain: Domain) -> None:
+        import wids  # deferred: pulls in torch.distributed
+
+        self.domain = domain
+        self.index_path = Path(index_path)
+        self._ds = wids.ShardListDataset(str(self.index_path), localname=in_place,
+                                         transformations=[_png_only])
+
+    def __len__(self) -> int:
+        return len(self._ds)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        return self._ds[int(i)]
+
+    def batch(self, indices: torch.Tensor) -> torch.Tensor:
+        images = np.stack([self.domain.to_unit(self._ds[int(i)]) for i in indices])
+        return torch.from_numpy(images).unsqueeze(1)  # (B, 1, H, W)
