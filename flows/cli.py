@@ -33,6 +33,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "simulate-real-eyes": ("flows.simulate_real_eyes", "simulate_real_eyes"),
     "ingest-gaze": ("flows.ingest_gaze", "ingest_gaze"),
     "domain-gap-gaze": ("flows.domain_gap_gaze", "domain_gap_gaze"),
+    "train-refiner-gaze": ("flows.train_refiner_gaze", "train_refiner_gaze"),
 }
 
 

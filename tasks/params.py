@@ -90,11 +90,47 @@ class DomainGapGaze(Section):
     seed: int
 
 
+class TrainRefinerGaze(Section):
+    """SimGAN refiner training on synthetic vs real_train images (labels never read)."""
+
+    shards_dir: str
+    model_file: str
+    metrics_file: str
+    curves_file: str
+    samples_file: str
+    checkpoint_dir: str  # outside DVC's outputs, so a killed run can resume
+    checkpoint_every: PositiveInt
+    log_every: PositiveInt
+    refiner: str  # a preset of simgan_core.refiner.models.REFINER_PRESETS
+    discriminator: str  # a preset of DISCRIMINATOR_PRESETS
+    disc_mode: str  # "local" (the paper) | "global" (ablation)
+    psi: str  # identity | blur | gradients | channel_mean
+    lambda_reg: Annotated[float, Field(ge=0.0)]
+    history_size: PositiveInt
+    use_history: bool
+    history_dtype: str
+    optimizer: str
+    refiner_lr: float
+    disc_lr: float
+    batch_size: PositiveInt
+    pretrain_refiner_steps: Annotated[int, Field(ge=0)]
+    pretrain_disc_steps: Annotated[int, Field(ge=0)]
+    kg: PositiveInt
+    kd: PositiveInt
+    steps: Annotated[int, Field(ge=0)]
+    seed: int
+    threads: WorkerCount  # torch CPU threads; 0 = all cores
+    eval_samples: PositiveInt  # images per set for the C2ST and preservation metrics
+    c2st_steps: PositiveInt
+    regressor_steps: PositiveInt
+
+
 class Params(Section):
     simulate_eyes: SimulateEyes
     simulate_real_eyes: SimulateRealEyes
     ingest_gaze: IngestGaze
     domain_gap_gaze: DomainGapGaze
+    train_refiner_gaze: TrainRefinerGaze
 
 
 class ParamsError(ValueError):

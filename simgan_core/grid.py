@@ -1,0 +1,23 @@
+"""Sample grids: rows of images side by side, e.g. synthetic | refined | real."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+
+def image_grid(rows: Sequence[np.ndarray], scale: int = 3, gap: int = 2) -> Image.Image:
+    """rows: each (N, H, W) uint8; every row gets the same N columns. Nearest-neighbour
+    upscaling by `scale` so that pixels stay visible; a white `gap` between cells."""
+    n = min(len(r) for r in rows)
+    h, w = rows[0].shape[1:3]
+    cell_h, cell_w = h * scale + gap, w * scale + gap
+    canvas = np.full((len(rows) * cell_h + gap, n * cell_w + gap), 255, dtype=np.uint8)
+    for i, row in enumerate(rows):
+        for j in range(n):
+            big = np.kron(row[j], np.ones((scale, scale), dtype=np.uint8))
+            y, x = gap + i * cell_h, gap + j * cell_w
+            canvas[y:y + h * scale, x:x + w * scale] = big
+    return Image.fromarray(canvas)

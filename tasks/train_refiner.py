@@ -1,0 +1,161 @@
+"""Train the SimGAN refiner as a resumable stage.
+
+Data streams through the shards' wids indexes (shuffled, endless, resumable by
+position); real_train images are decoded without their labels. Every
+`checkpoint_every` steps the whole training state (models, optimizers, history
+buffer, RNG states, data positions, curves so far) is written atomically, keyed by a
+hash of the config and of the data's indexes: a killed run, rerun, continues from
+its last checkpoint and ends with the weights an uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from prefect import get_run_logger, task
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.cache_policies import NO_CACHE
+
+from simgan_core.atomic import atomic_output, atomic_write_text
+from simgan_core.domain import GAZE
+from simgan_core.image_source import IndexedImages
+from simgan_core.refiner.models import DISCRIMINATOR_PRESETS, REFINER_PRESETS
+from simgan_core.refiner.sampling import ResumableIndexStream
+from simgan_core.refiner.trainer import LOG_KEYS, SimGANConfig, SimGANTrainer
+from tasks.params import TrainRefinerGaze, resolve_workers
+
+CURVE_FIELDS = ("step", "phase", *LOG_KEYS)
+
+
+def _print_log(fmt: str, *args: object) -> None:
+    print(fmt % args, flush=True)
+
+
+def simgan_config(cfg: TrainRefinerGaze) -> SimGANConfig:
+    """The params section -> the core's typed config (presets looked up by name)."""
+    for name, presets in (("refiner", REFINER_PRESETS), ("discriminator", DISCRIMINATOR_PRESETS)):
+        if getattr(cfg, name) not in presets:
+            raise ValueError(f"train_refiner_gaze.{name}: unknown preset {getattr(cfg, name)!r};"
+                             f" known: {sorted(presets)}")
+    return SimGANConfig(
+        refiner=REFINER_PRESETS[cfg.refiner],
+        discriminator=DISCRIMINATOR_PRESETS[cfg.discriminator],
+        image_hw=GAZE.image_hw, disc_mode=cfg.disc_mode, psi=cfg.psi, lambda_reg=cfg.lambda_reg,
+        history_size=cfg.history_size, use_history=cfg.use_history,
+        history_dtype=cfg.history_dtype, refiner_lr=cfg.refiner_lr, disc_lr=cfg.disc_lr,
+        optimizer=cfg.optimizer, batch_size=cfg.batch_size,
+        pretrain_refiner_steps=cfg.pretrain_refiner_steps,
+        pretrain_disc_steps=cfg.pretrain_disc_steps, kg=cfg.kg, kd=cfg.kd, steps=cfg.steps,
+        seed=cfg.seed,
+    )
+
+
+def run_key(simcfg: SimGANConfig, index_paths: list[Path]) -> str:
+    """Which checkpoint may be resumed: same config (but `steps`) and the same data."""
+    config = {k: v for k, v in simcfg.to_dict().items() if k not in ("steps", "amp")}
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    for path in index_paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _torch_bytes(obj: Any) -> bytes:
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return buf.getvalue()
+
+
+def save_refiner(path: Path, trainer: SimGANTrainer, run: str) -> None:
+    """The product: the refiner's weights with the config that made them (weights_only)."""
+    state = {"refiner": {k: v.cpu() for k, v in trainer.refiner.state_dict().items()},
+             "config": trainer.cfg.to_dict(), "step": trainer.step, "run_key": run}
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(_torch_bytes(state))
+
+
+def write_curves(path: Path, rows: list[dict[str, Any]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CURVE_FIELDS, extrasaction="ignore",
+                            lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v)
+                         for k, v in row.items()})
+    atomic_write_text(path, buf.getvalue())
+
+
+def run_training(cfg: TrainRefinerGaze, log: Callable[..., None] = _print_log,
+                 progress: Callable[[float], None] = lambda pct: None) -> dict[str, Any]:
+    """Train (or resume) the refiner; write model_file and curves_file; return a summary.
+
+    `log(fmt, *args)` and `progress(percent)` report to the caller (Prefect's logger
+    and a progress artifact in the stage; plain printing elsewhere).
+    """
+    torch.set_num_threads(resolve_workers(cfg.threads))
+    shards = Path(cfg.shards_dir)
+    synthetic = IndexedImages(shards / "synthetic" / "index.json", GAZE)
+    real = IndexedImages(shards / "real_train" / "index.json", GAZE)  # images only
+    simcfg = simgan_config(cfg)
+    trainer = SimGANTrainer(simcfg)
+    syn_stream = ResumableIndexStream(len(synthetic), cfg.batch_size, cfg.seed)
+    real_stream = ResumableIndexStream(len(real), cfg.batch_size, cfg.seed + 1)
+    run = run_key(simcfg, [synthetic.index_path, real.index_path])
+    ckpt_path = Path(cfg.checkpoint_dir) / f"{run}.pt"
+    curves: list[dict[str, Any]] = []
+    if ckpt_path.exists():
+        state = torch.load(ckpt_path, weights_only=True, map_location="cpu")
+        trainer.load_state_dict(state["trainer"])
+        syn_stream.load_state_dict(state["synthetic_stream"])
+        real_stream.load_state_dict(state["real_stream"])
+        curves = list(state["curves"])
+        log("resumed from %s at step %d of %d", ckpt_path, trainer.step, trainer.total_steps)
+
+    def save_checkpoint() -> None:
+        state = {"trainer": trainer.state_dict(), "synthetic_stream": syn_stream.state_dict(),
+                 "real_stream": real_stream.state_dict(), "curves": curves}
+        with atomic_output(ckpt_path) as tmp:
+            tmp.write_bytes(_torch_bytes(state))
+
+    next_syn = lambda: synthetic.batch(syn_stream.next_batch())  # noqa: E731
+    next_real = lambda: real.batch(real_stream.next_batch())  # noqa: E731
+    total, start_step, start = trainer.total_steps, trainer.step, time.monotonic()
+    while trainer.phase != "done":
+        row = trainer.train_step(next_syn, next_real)
+        step = trainer.step
+        if step % cfg.log_every == 0 or step == total:
+            curves.append(row)
+            rate = (step - start_step) / (time.monotonic() - start)
+            shown = {k: round(v, 4) for k, v in row.items()
+                     if k in ("loss_reg", "loss_adv", "loss_disc", "disc_acc_real")
+                     and not math.isnan(v)}
+            log("step %d/%d %s %s | %.2f steps/s, %.0f s left", step, total, row["phase"],
+                shown, rate, (total - step) / max(rate, 1e-9))
+            progress(100.0 * step / total)
+        if step % cfg.checkpoint_every == 0 or step == total:
+            save_checkpoint()
+    seconds = time.monotonic() - start
+    save_refiner(Path(cfg.model_file), trainer, run)
+    write_curves(Path(cfg.curves_file), curves)
+    done = trainer.step - start_step
+    return {"steps": trainer.step, "steps_this_run": done, "seconds": round(seconds, 1),
+            "steps_per_s": round(done / seconds, 3) if seconds > 0 and done else None,
+            "run_key": run}
+
+
+@task(name="train-refiner", cache_policy=NO_CACHE)
+def train_refiner(cfg: TrainRefinerGaze) -> dict[str, Any]:
+    """The stage's training: progress in the flow's log and as a progress artifact."""
+    logger = get_run_logger()
+    artifact = create_progress_artifact(progress=0.0,
+                                        description="refiner training (steps done / total)")
+    return run_training(cfg, logger.info,
+                        lambda pct: update_progress_artifact(artifact, progress=pct))
