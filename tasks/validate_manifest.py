@@ -30,6 +30,10 @@ IMAGE_MEAN_RANGE = (5.0, 250.0)  # 0-255 units: outside = blank or saturated cro
 MIN_IMAGE_STD = 2.0  # 0-255 units: below = a flat (blank) crop
 # Eyes look towards the camera (z forward), so gaze_z < 0 for (almost) every sample.
 GAZE_Z_NEGATIVE_MOSTLY = 0.95
+# The public crop (1.5 eye widths at 60:36) can cut the upper lid of a wide-open eye
+# looking up: a few such samples are valid; a systematic error (a flipped y, a wrong
+# crop) moves most landmarks out and fails.
+LANDMARKS_MOSTLY = 0.99
 ALL_SPLITS = "all_splits"  # the pseudo-split that checks keys across splits
 _SPLIT_NAME = re.compile(r"^[A-Za-z0-9_-]+$")  # used in GX names and Data Docs paths
 _EXAMPLES = 3  # unexpected values quoted per failed expectation
@@ -93,10 +97,10 @@ def _expectations(
         "gaze_z": {"min_value": -1.0, "max_value": 1.0},
         "image_mean": {"min_value": IMAGE_MEAN_RANGE[0], "max_value": IMAGE_MEAN_RANGE[1]},
         "image_std": {"min_value": MIN_IMAGE_STD},
-        "lm_x_min": {"min_value": 0.0, "max_value": float(width)},
-        "lm_x_max": {"min_value": 0.0, "max_value": float(width)},
-        "lm_y_min": {"min_value": 0.0, "max_value": float(height)},
-        "lm_y_max": {"min_value": 0.0, "max_value": float(height)},
+        "lm_x_min": {"min_value": 0.0, "max_value": float(width), "mostly": LANDMARKS_MOSTLY},
+        "lm_x_max": {"min_value": 0.0, "max_value": float(width), "mostly": LANDMARKS_MOSTLY},
+        "lm_y_min": {"min_value": 0.0, "max_value": float(height), "mostly": LANDMARKS_MOSTLY},
+        "lm_y_max": {"min_value": 0.0, "max_value": float(height), "mostly": LANDMARKS_MOSTLY},
     }
     out += [E.ExpectColumnValuesToBeBetween(column=c, **kw) for c, kw in bounds.items()
             if c in present]

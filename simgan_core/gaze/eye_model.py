@@ -131,8 +131,8 @@ class EyeScene:
         return iris_frame(self)
 
 
-def sample_shape(rng: np.random.Generator, open_upper: tuple[float, float] = (20.0, 32.0),
-                 open_lower: tuple[float, float] = (17.0, 26.0)) -> EyeShape:
+def sample_shape(rng: np.random.Generator, open_upper: tuple[float, float] = (15.0, 25.0),
+                 open_lower: tuple[float, float] = (13.0, 20.0)) -> EyeShape:
     return EyeShape(
         shape_coeffs=rng.normal(0.0, SHAPE_SD),
         iris_radius=float(rng.uniform(0.52, 0.64)),

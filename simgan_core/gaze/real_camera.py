@@ -87,7 +87,7 @@ class DayLight:
 
 
 def sample_subject(rng: np.random.Generator) -> SubjectStyle:
-    shape = sample_shape(rng, open_upper=(19.0, 30.0), open_lower=(16.0, 24.0))
+    shape = sample_shape(rng, open_upper=(14.0, 24.0), open_lower=(12.0, 19.0))
     azimuth, radial = iris_tables(rng)
     return SubjectStyle(
         shape=shape,
