@@ -40,8 +40,9 @@ class ResnetBlock(nn.Module):
 
     def __init__(self, maps: int, kernel: int) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(maps, maps, kernel, padding=kernel // 2)
-        self.conv2 = nn.Conv2d(maps, maps, kernel, padding=kernel // 2)
+        # Replicate padding: zero padding makes the refiner paint a frame along the borders.
+        self.conv1 = nn.Conv2d(maps, maps, kernel, padding=kernel // 2, padding_mode="replicate")
+        self.conv2 = nn.Conv2d(maps, maps, kernel, padding=kernel // 2, padding_mode="replicate")
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, M, H, W) -> (B, M, H, W)
@@ -53,7 +54,8 @@ class Refiner(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.stem = nn.Sequential(
-            nn.Conv2d(cfg.channels, cfg.maps, cfg.kernel, padding=cfg.kernel // 2), nn.ReLU()
+            nn.Conv2d(cfg.channels, cfg.maps, cfg.kernel, padding=cfg.kernel // 2,
+                      padding_mode="replicate"), nn.ReLU()
         )
         self.blocks = nn.Sequential(*(ResnetBlock(cfg.maps, cfg.kernel) for _ in range(cfg.blocks)))
         self.head = nn.Conv2d(cfg.maps, cfg.channels, 1)
