@@ -25,6 +25,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 
+import simgan_core.refiner as refiner_package
 from simgan_core.atomic import atomic_output, atomic_write_text
 from simgan_core.domain import GAZE
 from simgan_core.image_source import IndexedImages
@@ -60,9 +61,12 @@ def simgan_config(cfg: TrainRefinerGaze) -> SimGANConfig:
 
 
 def run_key(simcfg: SimGANConfig, index_paths: list[Path]) -> str:
-    """Which checkpoint may be resumed: same config (but `steps`) and the same data."""
+    """Which checkpoint may be resumed: same config (but `steps`), same data, same code
+    (the source of simgan_core.refiner: a changed model must never load old weights)."""
     config = {k: v for k, v in simcfg.to_dict().items() if k not in ("steps", "amp")}
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    for source in sorted(Path(refiner_package.__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
     for path in index_paths:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
