@@ -29,7 +29,13 @@ TINY = {
     "ingest_gaze": {"test_subjects": ["p02"], "shard_maxcount": 20, "workers": 2,
                     "min_samples": {"synthetic": 10, "real_train": 10, "real_test": 10}},
     "domain_gap_gaze": {"steps": 5, "batch_size": 8},
+    "train_refiner_gaze": {"pretrain_refiner_steps": 2, "pretrain_disc_steps": 2, "steps": 4,
+                           "batch_size": 8, "history_size": 32, "eval_samples": 16,
+                           "c2st_steps": 5, "regressor_steps": 5, "checkpoint_every": 2,
+                           "log_every": 2, "threads": 1},
 }
+STAGES = ("simulate_eyes", "simulate_real_eyes", "ingest_gaze", "domain_gap_gaze",
+          "train_refiner_gaze")
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
@@ -64,7 +70,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, prefect_api: str
 def test_repro_from_clean_then_noop_then_partial(workspace: tuple[Path, dict[str, str]]) -> None:
     root, env = workspace
     first = _run(["dvc", "repro"], root, env)
-    for stage in ("simulate_eyes", "simulate_real_eyes", "ingest_gaze", "domain_gap_gaze"):
+    for stage in STAGES:
         assert f"Running stage '{stage}'" in first
 
     metrics = json.loads((root / "metrics/gaze/ingest.json").read_text())
@@ -83,6 +89,10 @@ def test_repro_from_clean_then_noop_then_partial(workspace: tuple[Path, dict[str
     assert (root / "reports/gaze/validation/index.html").is_file()
     gap = json.loads((root / "metrics/gaze/domain_gap.json").read_text())
     assert gap["n_real_test"] == 24 and gap["steps"] == 5
+    refiner = json.loads((root / "metrics/gaze/refiner.json").read_text())
+    assert refiner["steps"] == 8 and 0.0 <= refiner["c2st_refined_vs_real"] <= 1.0
+    assert (root / "models/gaze/refiner.pt").is_file()
+    assert (root / "reports/gaze/refiner_samples.png").is_file()
 
     second = _run(["dvc", "repro"], root, env)
     assert "Running stage" not in second
@@ -94,3 +104,9 @@ def test_repro_from_clean_then_noop_then_partial(workspace: tuple[Path, dict[str
     assert "Running stage 'simulate_eyes'" in third
     assert "Running stage 'ingest_gaze'" in third
     assert "Running stage 'simulate_real_eyes'" not in third
+    assert "Running stage 'train_refiner_gaze'" in third  # new shards: retrained
+
+    params["train_refiner_gaze"]["lambda_reg"] = 0.25
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    fourth = _run(["dvc", "repro"], root, env)
+    assert [s for s in STAGES if f"Running stage '{s}'" in fourth] == ["train_refiner_gaze"]
