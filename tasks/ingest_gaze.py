@@ -72,7 +72,7 @@ def _canonical_unityeyes(items: Iterable, out_hw: tuple[int, int], root: str
 def ingest_unityeyes_chunk(source_dir: str, stems: list[str], out_dir: str, index: int,
                            out_hw: tuple[int, int], max_head_angle_deg: float) -> ChunkResult:
     """UnityEyes files `stems` (e.g. ["1", "2"]) -> out_dir/shard-{index:06d}.tar."""
-    items = iter_unityeyes(Path(source_dir), max_head_angle_deg, stems=stems)
+    items = iter_unityeyes(Path(source_dir), max_head_angle_deg, stems=stems, gray=True)
     shard_path = Path(out_dir) / shard_name("shard", index)
     return _write_chunk("synthetic", "unityeyes", source_dir, shard_path,
                         _canonical_unityeyes(items, out_hw, source_dir))

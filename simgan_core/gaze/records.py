@@ -95,7 +95,7 @@ class UnityEyesRecord:
     key: str  # "unityeyes-<N>", N the file number
     json_path: str
     image_path: str
-    image: np.ndarray  # (H, W, 3) uint8 RGB as decoded
+    image: np.ndarray  # (H, W, 3) uint8 RGB as decoded, or (H, W) luma (gray=True)
     interior_margin: np.ndarray  # (16, 2) float64, top-left x, y
     caruncle: np.ndarray  # (7, 2) float64, top-left x, y
     iris: np.ndarray  # (32, 2) float64, top-left x, y

@@ -110,3 +110,17 @@ def test_mpiigaze_subject_and_finalize(tmp_path: Path, sources: tuple[Path, Path
     samples = list(iter_samples(sorted(final.glob("*.tar"))))
     assert [s.key for s in samples] == list(manifest["key"])
     assert all(s.annotation["eye"] == "left" for s in samples)  # right eyes mirrored
+
+
+def test_gray_decoding_is_the_luma_of_rgb(sources: tuple[Path, Path]) -> None:
+    from PIL import Image
+
+    from simgan_core.gaze.unityeyes_reader import iter_unityeyes
+
+    rgb = next(iter_unityeyes(sources[0], 90.0, stems=["1"]))
+    gray = next(iter_unityeyes(sources[0], 90.0, stems=["1"], gray=True))
+    assert rgb.image.ndim == 3 and gray.image.shape == rgb.image.shape[:2]
+    luma = np.asarray(Image.fromarray(rgb.image).convert("L"), dtype=np.int16)
+    diff = np.abs(luma - gray.image)  # libjpeg's Y plane vs RGB (chroma upsampled) -> L
+    assert diff.mean() < 0.5 and diff.max() <= 8
+    np.testing.assert_array_equal(gray.interior_margin, rgb.interior_margin)
