@@ -60,14 +60,14 @@ def simgan_config(cfg: TrainRefinerGaze) -> SimGANConfig:
     )
 
 
-def run_key(simcfg: SimGANConfig, index_paths: list[Path]) -> str:
+def run_key(simcfg: SimGANConfig, data_files: list[Path]) -> str:
     """Which checkpoint may be resumed: same config (but `steps`), same data, same code
     (the source of simgan_core.refiner: a changed model must never load old weights)."""
     config = {k: v for k, v in simcfg.to_dict().items() if k not in ("steps", "amp")}
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
     for source in sorted(Path(refiner_package.__file__).parent.glob("*.py")):
         digest.update(source.read_bytes())
-    for path in index_paths:
+    for path in data_files:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -112,7 +112,8 @@ def run_training(cfg: TrainRefinerGaze, log: Callable[..., None] = _print_log,
     trainer = SimGANTrainer(simcfg)
     syn_stream = ResumableIndexStream(len(synthetic), cfg.batch_size, cfg.seed)
     real_stream = ResumableIndexStream(len(real), cfg.batch_size, cfg.seed + 1)
-    run = run_key(simcfg, [synthetic.index_path, real.index_path])
+    # The shards' content checksums (an index lists sizes only, which can stay equal).
+    run = run_key(simcfg, [p.index_path.with_name("SHA256SUMS") for p in (synthetic, real)])
     ckpt_path = Path(cfg.checkpoint_dir) / f"{run}.pt"
     curves: list[dict[str, Any]] = []
     if ckpt_path.exists():
