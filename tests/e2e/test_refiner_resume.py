@@ -15,7 +15,7 @@ import pytest
 import torch
 import yaml
 
-from simgan_core.shard_index import write_index
+from simgan_core.shard_index import write_index, write_sha256sums
 from simgan_core.shards import encode_sample, write_shard_set
 from tasks.params import TrainRefinerGaze
 
@@ -30,7 +30,9 @@ def _split(out: Path, n: int, brightness: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     samples = (encode_sample(f"s{seed}-{i}", rng.integers(0, 60, (35, 55), dtype=np.uint8)
                              + np.uint8(brightness), {"domain": "gaze"}) for i in range(n))
-    write_index(out, write_shard_set(out, samples, maxcount=16), name=out.name)
+    shards = write_shard_set(out, samples, maxcount=16)
+    write_index(out, shards, name=out.name)
+    write_sha256sums(out, shards)
 
 
 def _config(tmp: Path, name: str) -> Path:
