@@ -96,7 +96,8 @@ def _start_supervisor(state_dir: Path) -> str:
     )
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
-        if _healthy(api_url):
+        # Ready once the supervisor has recorded it: the next stage then finds it.
+        if (_read_state(state_dir) or {}).get("api_url") == api_url and _healthy(api_url):
             return api_url
         time.sleep(0.25)
     raise RuntimeError(
@@ -115,7 +116,9 @@ def ensure_prefect_api(state_dir: Path = STATE_DIR) -> str:
     state_dir = state_dir.resolve()
     with _locked(state_dir):
         state = _read_state(state_dir)
-        if state and _healthy(state["api_url"]):
+        # A generous timeout: a busy 2-core machine can be slow to answer.
+        if state and _pid_alive(int(state["supervisor_pid"])) and _healthy(
+                state["api_url"], timeout_s=10.0):
             api_url = state["api_url"]
         else:
             api_url = _start_supervisor(state_dir)
