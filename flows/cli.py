@@ -109,10 +109,10 @@ def simulate_real_eyes(
 @server_app.command("status")
 def server_status() -> None:
     """Print the shared local server's URL, or that none runs."""
-    from flows.local_server import STATE_DIR, _healthy, _read_state
+    from flows.local_server import running_server
 
-    state = _read_state(STATE_DIR.resolve())
-    if state and _healthy(state["api_url"]):
+    state = running_server()
+    if state:
         typer.echo(f"running at {state['api_url']} (supervisor pid {state['supervisor_pid']})")
     else:
         typer.echo("not running")

@@ -127,6 +127,12 @@ def ensure_prefect_api(state_dir: Path = STATE_DIR) -> str:
     return api_url
 
 
+def running_server(state_dir: Path = STATE_DIR) -> dict | None:
+    """The shared server's state ({"api_url", "supervisor_pid", ...}) if it answers."""
+    state = _read_state(state_dir.resolve())
+    return state if state and _healthy(state["api_url"]) else None
+
+
 def stop_server(state_dir: Path = STATE_DIR) -> bool:
     """Stop the shared server if one runs; True when one was stopped."""
     state = _read_state(state_dir.resolve())

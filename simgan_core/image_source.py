@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from simgan_core.domain import Domain
-from simgan_core.shard_index import in_place
+from simgan_core.shard_index import open_indexed
 from simgan_core.shards import decode_png
 
 
@@ -28,12 +28,9 @@ class IndexedImages:
     """images[i] -> (H, W) stored pixels; `batch(indices)` -> (B, 1, H, W) float in [-1, 1]."""
 
     def __init__(self, index_path: Path | str, domain: Domain) -> None:
-        import wids  # deferred: pulls in torch.distributed
-
         self.domain = domain
         self.index_path = Path(index_path)
-        self._ds = wids.ShardListDataset(str(self.index_path), localname=in_place,
-                                         transformations=[_png_only])
+        self._ds = open_indexed(self.index_path, decode=_png_only)
 
     def __len__(self) -> int:
         return len(self._ds)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,13 +105,16 @@ def decode_wids_sample(sample: dict[str, Any]) -> DecodedSample:
     return decode_sample(sample["__key__"], files, where)
 
 
-def in_place(url: str) -> str:
+def _in_place(url: str) -> str:
     """wids localname: the shard itself (a module-level function, so it pickles)."""
     return url
 
 
-def open_indexed(index_path: Path | str) -> wids.ShardListDataset:
-    """Random access to a shard set: dataset[i] -> DecodedSample of the i-th sample.
+def open_indexed(index_path: Path | str,
+                 decode: Callable[[dict[str, Any]], Any] = decode_wids_sample,
+                 ) -> wids.ShardListDataset:
+    """Random access to a shard set: dataset[i] -> decode(raw sample), by default the
+    DecodedSample of the i-th sample (png/json only: never wids' pickle decoders).
 
     Shards are opened in place (no cache copy; wids briefly creates "<shard>.lock"
     next to each shard it opens, so the directory must be writable).
@@ -120,6 +123,6 @@ def open_indexed(index_path: Path | str) -> wids.ShardListDataset:
 
     return wids.ShardListDataset(
         str(Path(index_path)),  # a str: wids resolves relative urls against its directory
-        localname=in_place,  # local name == url: no copy, no stale cache
-        transformations=[decode_wids_sample],  # never wids' default (pickle) decoders
+        localname=_in_place,  # local name == url: no copy, no stale cache
+        transformations=[decode],  # never wids' default (pickle) decoders
     )
