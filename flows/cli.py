@@ -34,6 +34,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "ingest-gaze": ("flows.ingest_gaze", "ingest_gaze"),
     "domain-gap-gaze": ("flows.domain_gap_gaze", "domain_gap_gaze"),
     "train-refiner-gaze": ("flows.train_refiner_gaze", "train_refiner_gaze"),
+    "refine-gaze": ("flows.refine_gaze", "refine"),
 }
 
 

@@ -125,12 +125,33 @@ class TrainRefinerGaze(Section):
     regressor_steps: PositiveInt
 
 
+class RefinePaths(Section):
+    """One domain's inputs and outputs of the refine stage."""
+
+    shards_dir: str  # reads synthetic/ (and real_train/ for statistics), writes refined/
+    model_file: str  # the refiner from train_refiner_<domain>
+    metrics_file: str
+    validation_docs_dir: str
+
+
+class Refine(Section):
+    """Every domain's refine stage: the whole synthetic corpus through the refiner."""
+
+    batch_size: PositiveInt  # images per refiner call
+    workers: WorkerCount  # parallel shard tasks on this machine; 0 = all cores
+    threads_per_worker: PositiveInt  # torch threads inside each shard task
+    dask_address: str | None  # e.g. tcp://scheduler:8786: run the shard tasks there
+    work_dir: str  # resumable per-run work, outside DVC's outputs
+    gaze: RefinePaths
+
+
 class Params(Section):
     simulate_eyes: SimulateEyes
     simulate_real_eyes: SimulateRealEyes
     ingest_gaze: IngestGaze
     domain_gap_gaze: DomainGapGaze
     train_refiner_gaze: TrainRefinerGaze
+    refine: Refine
 
 
 class ParamsError(ValueError):

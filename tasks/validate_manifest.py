@@ -12,7 +12,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,6 +207,39 @@ def _check_split_names(manifests: Mapping[str, Any], min_counts: Mapping[str, in
             raise ValueError(f"invalid split name {name!r}")
 
 
+def run_suites(frames: Mapping[str, pd.DataFrame],
+               build: Callable[[Any, str, pd.DataFrame], list[Any]],
+               docs_dir: Path, run_name: str) -> list[ExpectationRow]:
+    """Validate each named frame against the expectations `build(gx, name, frame)` returns,
+    in a throwaway file-mode GX project; copy its Data Docs into `docs_dir`."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx  # deferred: 4-6 s
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    rows: list[ExpectationRow] = []
+    with tempfile.TemporaryDirectory(prefix="gx-") as root:
+        ctx = gx.get_context(mode="file", project_root_dir=root)
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        ctx.enable_analytics(False)  # also saves the variables above
+        source = ctx.data_sources.add_pandas("frames")
+        run_id = RunIdentifier(run_name=run_name)
+        for name, df in frames.items():
+            suite = ctx.suites.add(gx.ExpectationSuite(name=name, expectations=build(gx, name, df)))
+            batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all")
+            definition = ctx.validation_definitions.add(
+                gx.ValidationDefinition(name=name, data=batch, suite=suite))
+            result = definition.run(
+                batch_parameters={"dataframe": df}, result_format="SUMMARY", run_id=run_id)
+            rows += _rows(name, result)
+        ctx.build_data_docs()
+        site = Path(root) / "gx" / "uncommitted" / "data_docs" / "local_site"
+        if not (site / "index.html").is_file():
+            raise RuntimeError(f"GX built no Data Docs index under {site}")
+        atomic_replace_dir(site, docs_dir)
+    return rows
+
+
 def validate_manifests(
     manifests: dict[str, pd.DataFrame],
     *,
@@ -222,39 +255,17 @@ def validate_manifests(
     `report.success`. image_hw is the crop's (H, W) in pixels (landmark bounds).
     """
     _check_split_names(manifests, min_counts)
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    import great_expectations as gx  # deferred: 4-6 s
-    from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
     frames: dict[str, pd.DataFrame] = {**manifests, ALL_SPLITS: _cross_split_keys(manifests)}
-    rows: list[ExpectationRow] = []
-    with tempfile.TemporaryDirectory(prefix="gx-manifests-") as root:
-        ctx = gx.get_context(mode="file", project_root_dir=root)
-        ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        ctx.enable_analytics(False)  # also saves the variables above
-        source = ctx.data_sources.add_pandas("manifests")
-        run_id = RunIdentifier(run_name="manifest_validation")
-        for split, df in frames.items():
-            if split == ALL_SPLITS:
-                expectations = [gx.expectations.ExpectColumnValuesToBeUnique(column="key")]
-            else:
-                expectations = _expectations(
-                    gx, df, min_count=min_counts[split], split=split, image_hw=image_hw,
-                    max_abs_pitch_rad=math.radians(max_abs_pitch_deg),
-                    max_abs_yaw_rad=math.radians(max_abs_yaw_deg))
-            suite = ctx.suites.add(gx.ExpectationSuite(name=split, expectations=expectations))
-            batch = source.add_dataframe_asset(split).add_batch_definition_whole_dataframe("all")
-            definition = ctx.validation_definitions.add(
-                gx.ValidationDefinition(name=split, data=batch, suite=suite))
-            result = definition.run(
-                batch_parameters={"dataframe": df}, result_format="SUMMARY", run_id=run_id)
-            rows += _rows(split, result)
-        ctx.build_data_docs()
-        site = Path(root) / "gx" / "uncommitted" / "data_docs" / "local_site"
-        if not (site / "index.html").is_file():
-            raise RuntimeError(f"GX built no Data Docs index under {site}")
-        atomic_replace_dir(site, docs_dir)
+
+    def build(gx: Any, split: str, df: pd.DataFrame) -> list[Any]:
+        if split == ALL_SPLITS:
+            return [gx.expectations.ExpectColumnValuesToBeUnique(column="key")]
+        return _expectations(
+            gx, df, min_count=min_counts[split], split=split, image_hw=image_hw,
+            max_abs_pitch_rad=math.radians(max_abs_pitch_deg),
+            max_abs_yaw_rad=math.radians(max_abs_yaw_deg))
+
+    rows = run_suites(frames, build, docs_dir, run_name="manifest_validation")
     rows = _name_cross_split_duplicates(rows, frames[ALL_SPLITS])
     return ValidationReport(
         success=all(r.success for r in rows), results=rows, docs_index=docs_dir / "index.html")

@@ -28,3 +28,69 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     with prefect_test_harness(server_startup_timeout=90):
         yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture
+def refine_inputs(tmp_path: Path) -> Path:
+    """What the refine stage reads, tiny: synthetic/ (5 shards x 6 gaze samples, with
+    index, SHA256SUMS and manifest), real_train/manifest.parquet, and a refiner
+    (random weights, fixed seed) at models/refiner.pt. Returns the root.
+
+    real_train's image statistics are set to the refined images' own, so the check
+    "refinement moved the statistics toward real_train" holds for this refiner.
+    """
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from simgan_core.refiner.models import Refiner
+    from simgan_core.refiner.trainer import SimGANConfig
+    from simgan_core.shard_index import write_index, write_sha256sums
+    from simgan_core.shards import encode_sample, write_shard_set
+    from tasks.evaluate_refiner import refine_images
+
+    rng = np.random.default_rng(3)
+    images = rng.integers(40, 200, (30, 35, 55), dtype=np.uint8)
+    keys = [f"unityeyes-{i}" for i in range(len(images))]
+    annotations = [{"domain": "gaze", "eye": "left",
+                    "gaze": {"pitch": round(0.01 * i, 6), "yaw": -0.02, "vector": [0, 0, -1]},
+                    "provenance": {"dataset": "unityeyes", "source_file": f"imgs/{i}.json"}}
+                   for i in range(len(images))]
+    synthetic = tmp_path / "shards" / "synthetic"
+    shards = write_shard_set(synthetic, (encode_sample(k, im, a) for k, im, a in
+                                         zip(keys, images, annotations, strict=True)), maxcount=6)
+    write_index(synthetic, shards, name="gaze-synthetic")
+    write_sha256sums(synthetic, shards)
+    pd.DataFrame({"key": keys}).to_parquet(synthetic / "manifest.parquet", index=False)
+
+    torch.manual_seed(0)
+    config = SimGANConfig()
+    refiner = Refiner(config.refiner).eval()
+    (tmp_path / "models").mkdir()
+    torch.save({"refiner": refiner.state_dict(), "config": config.to_dict(), "step": 0,
+                "run_key": "test"}, tmp_path / "models" / "refiner.pt")
+
+    refined = refine_images(refiner, images).astype(np.float64)
+    real = tmp_path / "shards" / "real_train"
+    real.mkdir(parents=True)
+    pd.DataFrame({"image_mean": refined.mean(axis=(1, 2)), "image_std": refined.std(axis=(1, 2))}
+                 ).to_parquet(real / "manifest.parquet", index=False)
+    return tmp_path
+
+
+@pytest.fixture
+def refine_params() -> object:
+    """Build the `refine` params section for a `refine_inputs` root."""
+    from tasks.params import Refine, RefinePaths
+
+    def build(root: Path, workers: int = 1, dask_address: str | None = None,
+              work: str = "work") -> Refine:
+        return Refine(batch_size=4, workers=workers, threads_per_worker=1,
+                      dask_address=dask_address,
+                      work_dir=str(root / work),
+                      gaze=RefinePaths(shards_dir=str(root / "shards"),
+                                       model_file=str(root / "models" / "refiner.pt"),
+                                       metrics_file=str(root / "metrics" / "refine.json"),
+                                       validation_docs_dir=str(root / "docs")))
+
+    return build

@@ -1,0 +1,118 @@
+"""Refine one canonical shard into one refined shard, streaming.
+
+A refined sample keeps its source's key; its JSON is the source annotation with one
+added top-level key, `refinement` (provenance), and its png is the refined image at the
+canonical size and dtype. Memory holds one batch of images, never the shard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from simgan_core.domain import Domain
+from simgan_core.shards import (
+    ShardInfo,
+    decode_json,
+    decode_png,
+    encode_json,
+    encode_png,
+    iter_tar_members,
+    write_shard,
+)
+
+REFINEMENT_KEY = "refinement"  # the one top-level key a refined annotation adds
+
+# (B, 1, H, W) float32 in [-1, 1] -> (B, 1, H, W) float32 in [-1, 1]
+RefineFn = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class ShardStats:
+    """What a refined shard's manifest needs, per sample (lists in shard order)."""
+
+    keys: list[str] = field(default_factory=list)
+    labels: list[np.ndarray] = field(default_factory=list)  # domain label vectors
+    source_mean: list[float] = field(default_factory=list)  # stored-pixel units
+    source_std: list[float] = field(default_factory=list)
+    refined_mean: list[float] = field(default_factory=list)
+    refined_std: list[float] = field(default_factory=list)
+    mean_abs_change: list[float] = field(default_factory=list)  # stored-pixel units
+    annotation_equal: list[bool] = field(default_factory=list)
+
+
+def refined_annotation(source_json: bytes, provenance: Mapping[str, Any], where: str
+                       ) -> tuple[bytes, bool]:
+    """(refined JSON bytes, whether the source annotation survives byte for byte).
+
+    The source's canonical bytes must be what encode_json gives for it; the check
+    re-encodes the refined annotation without `refinement` and compares bytes.
+    """
+    annotation = decode_json(source_json, where)
+    if REFINEMENT_KEY in annotation:
+        raise ValueError(f"{where}: already has a {REFINEMENT_KEY!r} key (refined twice?)")
+    refined = encode_json({**annotation, REFINEMENT_KEY: dict(provenance)}, where)
+    back = decode_json(refined, where)
+    del back[REFINEMENT_KEY]
+    return refined, encode_json(back, where) == source_json
+
+
+def _batches(source: Path, batch_size: int) -> Iterator[list[tuple[str, dict[str, bytes]]]]:
+    batch: list[tuple[str, dict[str, bytes]]] = []
+    for key, files in iter_tar_members(source):
+        batch.append((key, files))
+        if len(batch) == batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def refine_shard(source: Path, dest: Path, refine: RefineFn, domain: Domain,
+                 provenance: Mapping[str, Any], batch_size: int = 256
+                 ) -> tuple[ShardInfo, ShardStats]:
+    """Refine every sample of `source` into `dest` (written atomically, same order)."""
+    stats = ShardStats()
+
+    def samples() -> Iterator[dict[str, Any]]:
+        for batch in _batches(source, batch_size):
+            where = [f"{source}: {key}" for key, _ in batch]
+            images = np.stack([decode_png(files["png"], f"{w}.png")
+                               for (_, files), w in zip(batch, where, strict=True)])
+            if images.shape[1:] != domain.image_hw or images.dtype != domain.dtype:
+                raise ValueError(f"{source}: images are {images.shape[1:]} {images.dtype}, "
+                                 f"the {domain.name} domain wants {domain.image_hw} "
+                                 f"{np.dtype(domain.dtype)}")
+            x = torch.from_numpy(domain.to_unit(images)).unsqueeze(1)  # (B, 1, H, W)
+            refined = domain.from_unit(refine(x).squeeze(1).numpy())  # (B, H, W) stored
+            for i, (key, files) in enumerate(batch):
+                data, same = refined_annotation(files["json"], provenance, where[i] + ".json")
+                src, out = images[i].astype(np.float64), refined[i].astype(np.float64)
+                stats.keys.append(key)
+                stats.labels.append(domain.label_vector(decode_json(files["json"], where[i])))
+                stats.source_mean.append(float(src.mean()))
+                stats.source_std.append(float(src.std()))
+                stats.refined_mean.append(float(out.mean()))
+                stats.refined_std.append(float(out.std()))
+                stats.mean_abs_change.append(float(np.abs(out - src).mean()))
+                stats.annotation_equal.append(same)
+                yield {"__key__": key, "png": encode_png(refined[i], key), "json": data}
+
+    info = write_shard(dest, samples())
+    return info, stats
+
+
+def torch_refine_fn(model: torch.nn.Module) -> RefineFn:
+    """A refiner module as a RefineFn: eval mode, no autograd."""
+    model.eval()
+
+    def refine(x: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            return model(x)
+
+    return refine

@@ -1,0 +1,92 @@
+"""The refine stage's flow on tiny data: outputs and their consistency, bytes that do not
+depend on the task runner (threads, a process pool, a Dask cluster), resumption per shard,
+and a failed validation that publishes nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flows.refine import run_domain
+from simgan_core.shard_index import verify_sha256sums
+from simgan_core.shards import iter_samples
+from tasks.params import Refine
+from tasks.refine import plan_refine, refine_one_shard
+
+BuildParams = Callable[..., Refine]
+
+
+def _tree_bytes(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+def test_refine_outputs_are_complete_and_runner_independent(
+        refine_inputs: Path, refine_params: BuildParams, prefect_api: str) -> None:
+    from dask.distributed import LocalCluster
+
+    refined = refine_inputs / "shards" / "refined"
+    metrics = run_domain(refine_params(refine_inputs, workers=1), "gaze")
+    assert metrics["count"] == 30 and metrics["shards"] == 5 and metrics["resumed_shards"] == 0
+    assert json.loads((refine_inputs / "metrics" / "refine.json").read_text()) == metrics
+    names = {"index.json", "SHA256SUMS", "manifest.parquet", "README.md"}
+    assert names <= {p.name for p in refined.iterdir()}
+    assert verify_sha256sums(refined) == []
+    index = json.loads((refined / "index.json").read_text())
+    assert [s["url"] for s in index["shardlist"]] == [f"refined-00000{i}.tar" for i in range(5)]
+    manifest = pd.read_parquet(refined / "manifest.parquet")
+    source_keys = [s.key for s in iter_samples(sorted((refine_inputs / "shards" / "synthetic")
+                                                      .glob("*.tar")))]
+    assert manifest["key"].tolist() == source_keys and manifest["annotation_equal"].all()
+    card = (refined / "README.md").read_text()
+    assert "30 samples in 5" in card and "refinement.refiner_sha256" in card
+    assert (refine_inputs / "docs" / "index.html").is_file()
+    assert not (refine_inputs / "work" / "gaze").exists() or not any(
+        (refine_inputs / "work" / "gaze").iterdir())  # work files dropped once published
+    first = _tree_bytes(refined)
+
+    run_domain(refine_params(refine_inputs, workers=2, work="work2"), "gaze")
+    assert _tree_bytes(refined) == first  # a process pool of 2
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        run_domain(refine_params(refine_inputs, dask_address=cluster.scheduler_address,
+                                 work="work3"), "gaze")
+    assert _tree_bytes(refined) == first  # a Dask cluster of 2 workers
+
+
+def test_a_shard_is_redone_only_when_missing_or_corrupt(
+        refine_inputs: Path, refine_params: BuildParams) -> None:
+    cfg = refine_params(refine_inputs)
+    plan = plan_refine.fn("gaze", refine_inputs / "shards", Path(cfg.gaze.model_file),
+                          cfg.batch_size, Path(cfg.work_dir))
+    args = (str(cfg.gaze.model_file), cfg.batch_size, 1)
+    info, resumed = refine_one_shard.fn(plan, 0, *args)
+    assert not resumed
+    tar = Path(plan.work) / info.name
+    good, mtime = tar.read_bytes(), tar.stat().st_mtime_ns
+    assert refine_one_shard.fn(plan, 0, *args) == (info, True)
+    assert tar.stat().st_mtime_ns == mtime  # not rewritten
+    tar.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))  # one flipped bit
+    assert refine_one_shard.fn(plan, 0, *args) == (info, False)
+    assert tar.read_bytes() == good
+    (Path(plan.work) / f"{info.name}.done.json").unlink()  # killed before the marker
+    assert refine_one_shard.fn(plan, 0, *args) == (info, False)
+
+
+def test_validation_failure_publishes_nothing(
+        refine_inputs: Path, refine_params: BuildParams, prefect_api: str) -> None:
+    # real_train made to look exactly like the synthetic images: refining moves away
+    synthetic = pd.concat([pd.DataFrame({"image_mean": [s.image.mean()],
+                                         "image_std": [s.image.std()]})
+                           for s in iter_samples(sorted((refine_inputs / "shards" / "synthetic")
+                                                        .glob("*.tar")))])
+    synthetic.to_parquet(refine_inputs / "shards" / "real_train" / "manifest.parquet")
+    with pytest.raises(Exception, match="dist_source_to_real"):
+        run_domain(refine_params(refine_inputs), "gaze")
+    assert not (refine_inputs / "shards" / "refined").exists()
+    assert (refine_inputs / "docs" / "index.html").is_file()  # the Data Docs say why
+    shutil.rmtree(refine_inputs / "work")
