@@ -85,8 +85,9 @@ Keys are `<source>-<id>` (no dots). Only `png` and `json` members exist: nothing
 
 ## Load them
 ```python
-from simgan_core.streaming import stream_samples
-for images, annotations in stream_samples("data/{domain}/shards/refined", batch_size=64):
+from simgan_core.streaming import open_by_key, stream_batches
+for images, annotations in stream_batches("data/{domain}/shards/refined", batch_size=64):
     ...  # images: (B, 1, {h}, {w}) float32 in [-1, 1]; annotations: list of dicts
+image, annotation = open_by_key("data/{domain}/shards/refined").get(key)  # random access
 ```
 """

@@ -32,9 +32,20 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def refine_inputs(tmp_path: Path) -> Path:
-    """What the refine stage reads, tiny: synthetic/ (5 shards x 6 gaze samples, with
-    index, SHA256SUMS and manifest), real_train/manifest.parquet, and a refiner
-    (random weights, fixed seed) at models/refiner.pt. Returns the root.
+    """What the refine stage reads, tiny: 5 synthetic shards x 6 gaze samples."""
+    return build_refine_inputs(tmp_path, n=30, maxcount=6)
+
+
+@pytest.fixture
+def refine_inputs_builder() -> object:
+    """build_refine_inputs, for tests that need other sizes."""
+    return build_refine_inputs
+
+
+def build_refine_inputs(tmp_path: Path, n: int, maxcount: int) -> Path:
+    """What the refine stage reads: synthetic/ (n gaze samples in shards of maxcount, with
+    index, SHA256SUMS and manifest), real_train/manifest.parquet, and a refiner (random
+    weights, fixed seed) at models/refiner.pt. Returns tmp_path.
 
     real_train's image statistics are set to the refined images' own, so the check
     "refinement moved the statistics toward real_train" holds for this refiner.
@@ -50,7 +61,7 @@ def refine_inputs(tmp_path: Path) -> Path:
     from tasks.evaluate_refiner import refine_images
 
     rng = np.random.default_rng(3)
-    images = rng.integers(40, 200, (30, 35, 55), dtype=np.uint8)
+    images = rng.integers(40, 200, (n, 35, 55), dtype=np.uint8)
     keys = [f"unityeyes-{i}" for i in range(len(images))]
     annotations = [{"domain": "gaze", "eye": "left",
                     "gaze": {"pitch": round(0.01 * i, 6), "yaw": -0.02, "vector": [0, 0, -1]},
@@ -58,7 +69,8 @@ def refine_inputs(tmp_path: Path) -> Path:
                    for i in range(len(images))]
     synthetic = tmp_path / "shards" / "synthetic"
     shards = write_shard_set(synthetic, (encode_sample(k, im, a) for k, im, a in
-                                         zip(keys, images, annotations, strict=True)), maxcount=6)
+                                         zip(keys, images, annotations, strict=True)),
+                             maxcount=maxcount)
     write_index(synthetic, shards, name="gaze-synthetic")
     write_sha256sums(synthetic, shards)
     pd.DataFrame({"key": keys}).to_parquet(synthetic / "manifest.parquet", index=False)
