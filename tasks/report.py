@@ -1,0 +1,96 @@
+"""The report stage's task: read the metrics files and sample grids of one domain, write
+one self-contained HTML page (`simgan_core/report_html.py`) a person can open from disk."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from simgan_core.atomic import atomic_write_text
+from simgan_core.domain import get_domain
+from simgan_core.report_html import ReportInputs, render_report
+from simgan_core.result_rows import metric_columns
+
+T = TypeVar("T")
+
+STAND_IN_DATA_NOTE = (
+    "This run uses the project's built-in simulator (written in UnityEyes' format) and its "
+    "stand-in real camera (the same eye geometry through a different appearance model, "
+    "written in MPIIGaze's format), not the public datasets. The stand-in's labels are "
+    "used only for evaluation and for the real-data oracle.")
+
+# (file in metrics_dir, heading) of the key/value tables at the end of the page.
+SUMMARY_FILES = (
+    ("refiner.json", "Refiner: realism (C2ST, 0.5 = indistinguishable) and label preservation"),
+    ("domain_gap.json", "Domain gap before refinement"),
+    ("ingest.json", "Ingest: counts and quarantine"),
+)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from `path`; a malformed file is an error naming it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not valid JSON ({e})") from None
+
+
+def read_csv_columns(path: Path) -> dict[str, list[str]]:
+    """A CSV with a header as column name -> cells (text; empty cells kept as '')."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        raise ValueError(f"{path}: empty CSV")
+    header, body = rows[0], rows[1:]
+    return {name: [row[i] if i < len(row) else "" for row in body]
+            for i, name in enumerate(header)}
+
+
+def _optional(path: Path, reader: Callable[[Path], T], notes: list[str]) -> T | None:
+    """Read an optional input, or note on the page that its section is skipped."""
+    if path.exists():
+        return reader(path)
+    notes.append(f"{path} not found: its section is skipped.")
+    return None
+
+
+@task(name="write-report", cache_policy=NO_CACHE)
+def write_report(domain: str, metrics_dir: Path, images: Mapping[str, Path], out_file: Path,
+                 data_note: str, metric_keys: Sequence[str] | None = None) -> Path:
+    """Write `out_file` (e.g. reports/gaze/index.html) atomically and return its path.
+
+    metrics_dir holds evaluate.json (required) and, optionally, error_cdf.csv,
+    refiner_curves.csv, ablations.json, refiner.json, domain_gap.json, ingest.json.
+    images maps a caption to a PNG (e.g. the synthetic | refined | real grid).
+    metric_keys: evaluate.json's metric keys to tabulate; default the domain's own.
+    """
+    evaluate_file = metrics_dir / "evaluate.json"
+    if not evaluate_file.exists():
+        raise FileNotFoundError(
+            f"{evaluate_file} not found: the report needs the evaluate stage's metrics")
+    notes: list[str] = []
+    keys = metric_keys if metric_keys is not None else get_domain(domain).metrics
+    pictures = [(caption, png) for caption, path in images.items()
+                if (png := _optional(path, Path.read_bytes, notes)) is not None]
+    summaries = [(heading, s) for name, heading in SUMMARY_FILES
+                 if (s := _optional(metrics_dir / name, read_json, notes)) is not None]
+    inputs = ReportInputs(
+        title=f"SimGAN sim-to-real report: {domain}",
+        data_note=data_note,
+        evaluation=read_json(evaluate_file),
+        metric_columns=metric_columns(keys),
+        images=pictures,
+        error_cdf=_optional(metrics_dir / "error_cdf.csv", read_csv_columns, notes),
+        refiner_curves=_optional(metrics_dir / "refiner_curves.csv", read_csv_columns, notes),
+        ablations=_optional(metrics_dir / "ablations.json", read_json, notes),
+        summaries=summaries,
+        notes=notes,
+    )
+    atomic_write_text(out_file, render_report(inputs))
+    return out_file

@@ -1,0 +1,142 @@
+"""The README's results section, regenerated from the metrics files: what this pipeline
+measured, next to what the paper reports (as reference, not as a claim of reproduction).
+
+`update_readme` rewrites only the text between the two markers below, atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from simgan_core.atomic import atomic_write_text
+from simgan_core.domain import get_domain
+from simgan_core.result_rows import (
+    ablation_table,
+    metric_columns,
+    ratio_sentence,
+    result_header,
+    result_rows,
+)
+
+START_MARKER = "<!-- results:start -->"
+END_MARKER = "<!-- results:end -->"
+
+PAPER = ("Shrivastava et al., \"Learning from Simulated and Unsupervised Images through "
+         "Adversarial Training\", CVPR 2017, arXiv 1612.07828")
+
+# The paper's tables, values exactly as in reference/simgan-paper.md (arXiv v1).
+PAPER_TABLES: dict[str, list[tuple[str, list[str], list[list[str]]]]] = {
+    "gaze": [
+        ("Table 2: gaze on MPIIGaze, percentage of images within 7 degrees",
+         ["training data", "within 7 deg"],
+         [["synthetic", "62.3"], ["synthetic 4x", "64.9"], ["refined", "69.4"],
+          ["refined 4x", "87.2"]]),
+        ("Table 3: gaze on MPIIGaze, mean angular error",
+         ["method", "trained on", "error (deg)"],
+         [["SVR / ALR / RF", "real", "16.5 / 16.4 / 15.4"],
+          ["CNN with UT Multiview", "real", "13.9"],
+          ["k-NN with UnityEyes", "synthetic", "9.9"],
+          ["CNN with UnityEyes synthetic", "synthetic", "11.2"],
+          ["CNN with UnityEyes refined", "refined", "7.8"]]),
+    ],
+    "hand": [
+        ("Hand pose on NYU, percentage of joints within 5 pixels",
+         ["training data", "within 5 px"],
+         [["synthetic", "69.7"], ["refined", "72.4"], ["real", "74.5"],
+          ["synthetic 3x", "77.7"], ["refined 3x", "83.3"]]),
+    ],
+}
+
+STAND_IN_LINE = (
+    "> The default run uses the built-in simulator and the **stand-in real domain** "
+    "(see the top of this README), not the public datasets: these numbers show the "
+    "pipeline at work on its own data and are not a reproduction of the paper's figures. "
+    "`real_oracle` is trained on the real images' labels, which a SimGAN user does not "
+    "have: it is an upper bound, not a competing method.")
+
+
+def md_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell: no raw pipes, HTML or line breaks."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("|", "\\|").replace("\n", " "))
+
+
+def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A GitHub-flavoured Markdown table, every cell escaped."""
+    lines = ["| " + " | ".join(md_cell(h) for h in header) + " |",
+             "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not valid JSON ({e})") from None
+
+
+def _paper_reference(domain: str) -> list[str]:
+    parts = [f"For reference, what the paper reports on the public datasets ({PAPER}; "
+             "numbers as in the arXiv v1 text):"]
+    for caption, header, rows in PAPER_TABLES.get(domain, []):
+        parts += [f"*{caption}*", md_table(header, rows)]
+    return parts
+
+
+def results_markdown(metrics_dir: Path, domain: str = "gaze") -> str:
+    """The results section (Markdown) from `metrics_dir`/evaluate.json and, when present,
+    ablations.json: our table, the refined/synthetic ratio, the stand-in note, the
+    paper's tables for reference and the ablation table."""
+    evaluate_file = metrics_dir / "evaluate.json"
+    if not evaluate_file.exists():
+        raise FileNotFoundError(f"{evaluate_file} not found: run the evaluate stage first")
+    evaluation = _read_json(evaluate_file)
+    columns = metric_columns(get_domain(domain).metrics)
+    n = evaluation.get("real_test_n")
+    tested = f"{n} held-out real test images" if isinstance(n, int) else "the real test set"
+    parts = [
+        "## Results",
+        STAND_IN_LINE,
+        f"Measured by `dvc repro` (`{evaluate_file.as_posix()}`): estimators trained on each "
+        f"set, tested on {tested}; mean ± std over seeds.",
+        md_table(result_header(columns), result_rows(evaluation, columns)),
+    ]
+    sentence = ratio_sentence(evaluation)
+    if sentence:
+        parts.append(f"**{sentence}**")
+    parts += _paper_reference(domain)
+    ablations_file = metrics_dir / "ablations.json"
+    if ablations_file.exists():
+        parts += [f"### Ablations (`{ablations_file.as_posix()}`)",
+                  md_table(*ablation_table(_read_json(ablations_file)))]
+    return "\n\n".join(parts) + "\n"
+
+
+def update_readme(readme: Path, markdown: str) -> bool:
+    """Replace the text between the results markers of `readme` with `markdown`
+    (atomically); return whether the file changed. Missing or misordered markers are an
+    error naming the file."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(START_MARKER), text.find(END_MARKER)
+    if start < 0 or end < 0 or end < start or text.count(START_MARKER) != 1 \
+            or text.count(END_MARKER) != 1:
+        raise ValueError(f"{readme}: needs exactly one {START_MARKER} followed by one "
+                         f"{END_MARKER}")
+    new = (text[:start + len(START_MARKER)] + "\n" + markdown.strip("\n") + "\n"
+           + text[end:])
+    if new == text:
+        return False
+    atomic_write_text(readme, new)
+    return True
+
+
+@task(name="update-readme-results", cache_policy=NO_CACHE)
+def update_readme_results(readme: Path, metrics_dir: Path, domain: str = "gaze") -> bool:
+    """The README's results section regenerated from `metrics_dir`; True if it changed."""
+    return update_readme(readme, results_markdown(metrics_dir, domain))
