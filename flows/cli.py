@@ -4,6 +4,8 @@
     simgan simulate eyes ...         render UnityEyes-format synthetic eyes
     simgan simulate real-eyes ...    write the stand-in real camera (MPIIGaze layout)
     simgan server status|stop        the shared local Prefect server
+    simgan ablate list|run|collect   ablations as DVC experiments
+    simgan results                   the README's results table, from the metrics files
 
 Heavy imports (prefect, torch, GX) happen inside the commands, after the offline
 environment and the Prefect API are set: Prefect reads its settings on import.
@@ -24,6 +26,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="A sim-to-real data pipeline built on SimGAN.")
 simulate_app = typer.Typer(no_args_is_help=True, help="Run a built-in simulator.")
 server_app = typer.Typer(no_args_is_help=True, help="The shared local Prefect server.")
+ablate_app = typer.Typer(no_args_is_help=True, help="Ablations, as DVC experiments.")
+app.add_typer(ablate_app, name="ablate")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(server_app, name="server")
 
@@ -35,19 +39,23 @@ STAGES: dict[str, tuple[str, str]] = {
     "domain-gap-gaze": ("flows.domain_gap_gaze", "domain_gap_gaze"),
     "train-refiner-gaze": ("flows.train_refiner_gaze", "train_refiner_gaze"),
     "refine-gaze": ("flows.refine_gaze", "refine"),
+    "train-estimator-gaze": ("flows.train_estimator_gaze", "train_estimator_gaze"),
+    "evaluate-gaze": ("flows.evaluate_gaze", "evaluate_gaze"),
+    "report-gaze": ("flows.report_gaze", "report_gaze"),
 }
 
 
-def _run_flow(module: str, cfg: object) -> None:
-    """Point at a Prefect API, import the flow module, run it; a failure exits 1 with
-    its message (the flow's log has the traceback)."""
+def _run_flow(module: str, cfg: object, item: str | None = None) -> None:
+    """Point at a Prefect API, import the flow module, run it (with the matrix item, for
+    a stage that has one); a failure exits 1 with its message (the flow's log has the
+    traceback)."""
     from flows.local_server import ensure_prefect_api
 
     set_offline_env()
     ensure_prefect_api()
     entry = importlib.import_module(module).run
     try:
-        entry(cfg)
+        entry(cfg) if item is None else entry(cfg, item)
     except Exception as err:
         typer.echo(f"error: {module.rsplit('.', 1)[-1]} failed: {err}", err=True)
         raise typer.Exit(1) from None
@@ -57,6 +65,8 @@ def _run_flow(module: str, cfg: object) -> None:
 def run(
     stage: Annotated[str, typer.Argument(help=f"one of: {', '.join(STAGES)}")],
     params: Annotated[Path, typer.Option(help="the params file")] = Path("params.yaml"),
+    item: Annotated[str | None, typer.Option(
+        help="the item of a matrix stage, e.g. a training set")] = None,
 ) -> None:
     """Run one pipeline stage (what dvc.yaml calls) with its params.yaml section."""
     from tasks.params import ParamsError, load_params
@@ -70,7 +80,7 @@ def run(
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
     module, section = STAGES[stage]
-    _run_flow(module, getattr(cfg, section))
+    _run_flow(module, getattr(cfg, section), item)
 
 
 @simulate_app.command("eyes")
@@ -105,6 +115,66 @@ def simulate_real_eyes(
     cfg = SimulateRealEyes(out_dir=str(out), subjects=subjects, per_subject=per_subject,
                            seed=seed, workers=workers)
     _run_flow("flows.simulate_real_eyes", cfg)
+
+
+def _params(path: Path) -> object:
+    from tasks.params import ParamsError, load_params
+
+    try:
+        return load_params(path)
+    except ParamsError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+
+
+@ablate_app.command("list")
+def ablate_list(params: Path = Path("params.yaml")) -> None:
+    """Print each ablation and the one command that reproduces it."""
+    from flows.ablations import describe, exp_run_command
+
+    for name, overrides in _params(params).ablations_gaze.experiments.items():
+        typer.echo(f"{name}: {describe(overrides)}\n  {' '.join(exp_run_command(name, overrides))}")
+
+
+@ablate_app.command("run")
+def ablate_run(
+    names: Annotated[list[str] | None, typer.Argument(help="ablations to run; none = all")] = None,
+    params: Path = Path("params.yaml"),
+) -> None:
+    """Run ablations as DVC experiments, one after the other, then collect them."""
+    from flows.ablations import collect, run_ablation
+
+    cfg = _params(params).ablations_gaze
+    unknown = sorted(set(names or []) - set(cfg.experiments))
+    if unknown:
+        typer.echo(f"error: unknown ablation(s) {unknown}; known: {sorted(cfg.experiments)}",
+                   err=True)
+        raise typer.Exit(2)
+    for name in names or list(cfg.experiments):
+        run_ablation(name, cfg.experiments[name], Path.cwd())
+    collect(cfg.experiments, cfg.metrics_dir, Path(cfg.out_file), Path.cwd())
+
+
+@ablate_app.command("collect")
+def ablate_collect(params: Path = Path("params.yaml")) -> None:
+    """Write ablations.json from the experiments that exist."""
+    from flows.ablations import collect
+
+    cfg = _params(params).ablations_gaze
+    rows = collect(cfg.experiments, cfg.metrics_dir, Path(cfg.out_file), Path.cwd())
+    typer.echo(f"{cfg.out_file}: {len(rows)} rows ({', '.join(rows)})")
+
+
+@app.command()
+def results(
+    readme: Path = Path("README.md"),
+    metrics_dir: Path = Path("metrics/gaze"),
+) -> None:
+    """Regenerate the README's results section from the metrics files."""
+    from tasks.results_table import results_markdown, update_readme
+
+    changed = update_readme(readme, results_markdown(metrics_dir))
+    typer.echo(f"{readme}: {'updated' if changed else 'already up to date'}")
 
 
 @server_app.command("status")

@@ -39,7 +39,8 @@ def refine_flow(cfg: Refine, domain: str) -> dict:
     seconds = time.perf_counter() - started
     assembled = assemble_refined(plan, [info for info, _ in done], shards_dir)
     validate_refined(assembled["manifest"], assembled["per_shard"],
-                     shards_dir / SOURCE_SPLIT / MANIFEST_NAME, Path(paths.validation_docs_dir))
+                     shards_dir / SOURCE_SPLIT / MANIFEST_NAME, Path(paths.validation_docs_dir),
+                     cfg.require_toward_real)
     publish_refined(assembled["staging"], shards_dir, plan)
     metrics = refine_metrics(plan, assembled, sum(resumed for _, resumed in done), seconds)
     write_refine_metrics(Path(paths.metrics_file), metrics)

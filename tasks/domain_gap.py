@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from prefect import task
@@ -17,16 +18,20 @@ from simgan_core.gaze.regressor import RegressorConfig, mean_angular_error, trai
 from simgan_core.shards import iter_samples
 
 
-def load_split(split_dir: Path, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """The first `limit` samples of a split: (N, H, W) uint8 images, (N, 2) pitch/yaw."""
-    images, labels = [], []
+def load_split(split_dir: Path, limit: int, with_keys: bool = False) -> Any:
+    """The first `limit` samples of a split: (N, H, W) uint8 images, (N, 2) pitch/yaw
+    (and the keys, with_keys=True)."""
+    images, labels, keys = [], [], []
     for sample in iter_samples(sorted(split_dir.glob("*.tar"))):
         if len(images) == limit:
             break
         images.append(sample.image)
         labels.append(GAZE.label_vector(sample.annotation))
+        keys.append(sample.key)
     if not images:
         raise ValueError(f"{split_dir}: no samples")
+    if with_keys:
+        return np.stack(images), np.stack(labels), keys
     return np.stack(images), np.stack(labels)
 
 

@@ -142,7 +142,73 @@ class Refine(Section):
     threads_per_worker: PositiveInt  # torch threads inside each shard task
     dask_address: str | None  # e.g. tcp://scheduler:8786: run the shard tasks there
     work_dir: str  # resumable per-run work, outside DVC's outputs
+    require_toward_real: bool  # fail unless every shard's image statistics moved toward real
     gaze: RefinePaths
+
+
+TRAINING_SPLITS = ("synthetic", "refined", "real_train")  # never real_test: it is held out
+
+
+class TrainingSet(Section):
+    """One downstream training set: which split's images and labels, augmented or not."""
+
+    split: str  # synthetic | refined | real_train
+    augment: bool  # generic photometric augmentation (simgan_core/augment.py)
+
+    @model_validator(mode="after")
+    def _not_the_test_split(self) -> TrainingSet:
+        if self.split not in TRAINING_SPLITS:
+            raise ValueError(f"split {self.split!r} cannot train an estimator; "
+                             f"one of {list(TRAINING_SPLITS)} (real_test is held out)")
+        return self
+
+
+class TrainEstimatorGaze(Section):
+    """One gaze estimator per training set and seed, same architecture and budget."""
+
+    shards_dir: str
+    models_dir: str  # -> <models_dir>/<training set>/seed<k>.pt
+    preset: str  # "default" (CPU budget) | "paper" (the paper's CNN)
+    steps: PositiveInt
+    batch_size: PositiveInt
+    lr: float
+    seeds: list[int]
+    max_train_samples: PositiveInt
+    threads: WorkerCount
+    training_sets: dict[str, TrainingSet]
+
+    @model_validator(mode="after")
+    def _seeds(self) -> TrainEstimatorGaze:
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError("seeds must be a non-empty list of distinct integers")
+        return self
+
+
+class EvaluateGaze(Section):
+    """Every estimator on real_test: errors, CDF, the results table's numbers."""
+
+    shards_dir: str
+    models_dir: str
+    metrics_file: str
+    cdf_file: str  # error CDF (the paper's Fig. 7), for dvc plots
+    cdf_max_deg: float
+    cdf_step_deg: float
+
+
+class ReportGaze(Section):
+    """reports/gaze/index.html from the metrics files and sample grids."""
+
+    out_file: str
+    metrics_dir: str
+    samples_file: str
+
+
+class AblationsGaze(Section):
+    """`simgan ablate`: named param overrides, each run as a DVC experiment."""
+
+    metrics_dir: str  # where each experiment's evaluate.json / refiner.json live
+    out_file: str  # the collected table
+    experiments: dict[str, dict[str, bool | int | float | str]]
 
 
 class Params(Section):
@@ -152,6 +218,10 @@ class Params(Section):
     domain_gap_gaze: DomainGapGaze
     train_refiner_gaze: TrainRefinerGaze
     refine: Refine
+    train_estimator_gaze: TrainEstimatorGaze
+    evaluate_gaze: EvaluateGaze
+    report_gaze: ReportGaze
+    ablations_gaze: AblationsGaze
 
 
 class ParamsError(ValueError):

@@ -73,11 +73,14 @@ def assemble_refined(plan: RefinePlan, infos: Sequence[ShardInfo], shards_dir: P
 
 
 def _refined_expectations(gx: Any, name: str, df: pd.DataFrame, source_count: int,
-                          source_keys: list[str]) -> list[Any]:
+                          source_keys: list[str], toward_real: bool) -> list[Any]:
     E = gx.expectations
     if name == "per_shard":  # image statistics moved from synthetic toward real_train
-        return [E.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="dist_source_to_real", column_B="dist_refined_to_real")]
+        out = [E.ExpectColumnValuesToNotBeNull(column=c) for c in df.columns]
+        if toward_real:
+            out.append(E.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="dist_source_to_real", column_B="dist_refined_to_real"))
+        return out
     out: list[Any] = [E.ExpectTableRowCountToEqual(value=source_count)]
     out += [E.ExpectColumnValuesToNotBeNull(column=c) for c in df.columns]
     out += [E.ExpectColumnValuesToBeUnique(column="key"),
@@ -90,14 +93,14 @@ def _refined_expectations(gx: Any, name: str, df: pd.DataFrame, source_count: in
 
 @task(name="validate-refined", cache_policy=NO_CACHE)
 def validate_refined(manifest: pd.DataFrame, per_shard: pd.DataFrame, source_manifest: Path,
-                     docs_dir: Path) -> str:
+                     docs_dir: Path, toward_real: bool = True) -> str:
     """GX on the refined manifest and per-shard statistics; raise with a readable
     summary when an expectation fails (Data Docs in docs_dir either way)."""
     source_keys = pd.read_parquet(source_manifest, columns=["key"])["key"].tolist()
     frames = {"refined": manifest, "per_shard": per_shard}
 
     def build(gx: Any, name: str, df: pd.DataFrame) -> list[Any]:
-        return _refined_expectations(gx, name, df, len(source_keys), source_keys)
+        return _refined_expectations(gx, name, df, len(source_keys), source_keys, toward_real)
 
     rows: list[ExpectationRow] = run_suites(frames, build, docs_dir, "refined_validation")
     report = ValidationReport(success=all(r.success for r in rows), results=rows,

@@ -33,9 +33,14 @@ TINY = {
                            "batch_size": 8, "history_size": 32, "eval_samples": 16,
                            "c2st_steps": 5, "regressor_steps": 5, "checkpoint_every": 2,
                            "log_every": 2, "threads": 1},
+    "refine": {"workers": 2, "batch_size": 16, "require_toward_real": False},
+    "train_estimator_gaze": {"steps": 3, "batch_size": 8, "seeds": [0, 1], "threads": 1},
 }
+TRAINING_SETS = ("synthetic", "synthetic_aug", "refined", "real_oracle")
 STAGES = ("simulate_eyes", "simulate_real_eyes", "ingest_gaze", "domain_gap_gaze",
-          "train_refiner_gaze")
+          "train_refiner_gaze", "refine_gaze",
+          *(f"train_estimator_gaze@{name}" for name in TRAINING_SETS),
+          "evaluate_gaze", "report_gaze")
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
@@ -93,6 +98,21 @@ def test_repro_from_clean_then_noop_then_partial(workspace: tuple[Path, dict[str
     assert refiner["steps"] == 8 and 0.0 <= refiner["c2st_refined_vs_real"] <= 1.0
     assert (root / "models/gaze/refiner.pt").is_file()
     assert (root / "reports/gaze/refiner_samples.png").is_file()
+    refined = root / "data/gaze/shards/refined"
+    assert verify_sha256sums(refined) == [] and (refined / "README.md").is_file()
+    synthetic = list(iter_samples(sorted((root / "data/gaze/shards/synthetic").glob("*.tar"))))
+    refined_samples = list(iter_samples(sorted(refined.glob("*.tar"))))
+    assert [s.key for s in refined_samples] == [s.key for s in synthetic]
+    for src, out in zip(synthetic, refined_samples, strict=True):
+        assert {k: v for k, v in out.annotation.items() if k != "refinement"} == src.annotation
+    evaluation = json.loads((root / "metrics/gaze/evaluate.json").read_text())
+    for name in TRAINING_SETS:
+        assert evaluation[name]["seeds"] == 2 and set(evaluation[name]["per_seed"]) == {"0", "1"}
+        assert 0.0 <= evaluation[name]["within_7deg"] <= 100.0
+    assert evaluation["real_test_n"] == 24
+    cdf = (root / "metrics/gaze/error_cdf.csv").read_text().splitlines()
+    assert cdf[0] == "error_deg," + ",".join(TRAINING_SETS) and len(cdf) == 52
+    assert "<svg" in (root / "reports/gaze/index.html").read_text()
 
     second = _run(["dvc", "repro"], root, env)
     assert "Running stage" not in second
@@ -109,4 +129,7 @@ def test_repro_from_clean_then_noop_then_partial(workspace: tuple[Path, dict[str
     params["train_refiner_gaze"]["lambda_reg"] = 0.25
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     fourth = _run(["dvc", "repro"], root, env)
-    assert [s for s in STAGES if f"Running stage '{s}'" in fourth] == ["train_refiner_gaze"]
+    # a new refiner: refinement and everything after it, but no other estimator
+    assert [s for s in STAGES if f"Running stage '{s}'" in fourth] == [
+        "train_refiner_gaze", "refine_gaze", "train_estimator_gaze@refined", "evaluate_gaze",
+        "report_gaze"]
