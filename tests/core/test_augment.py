@@ -140,3 +140,10 @@ def test_rejects_bad_input_and_config() -> None:
 
 def test_ops_list_matches_config_fields() -> None:
     assert set(OPS) == {f.name[:-2] for f in fields(AugmentConfig) if f.name.endswith("_p")}
+
+
+def test_jpeg_of_more_images_than_one_mosaic_holds() -> None:
+    images = np.repeat(_eyes(1), 600, axis=0)  # > 512 tiles: coded in two mosaics
+    out = _jpeg_roundtrip(images, quality=40)
+    assert out.shape == images.shape
+    assert (out == out[0]).all()  # every copy coded alike, whichever mosaic it was in
