@@ -174,7 +174,8 @@ class TrainEstimatorGaze(Section):
     lr: float
     seeds: list[int]
     max_train_samples: PositiveInt
-    threads: WorkerCount
+    workers: WorkerCount  # seeds trained at once, one process each; 0 = all cores
+    threads: PositiveInt  # torch threads per training
     training_sets: dict[str, TrainingSet]
 
     @model_validator(mode="after")

@@ -22,7 +22,7 @@ from simgan_core.atomic import atomic_write_bytes
 from simgan_core.augment import AugmentConfig
 from simgan_core.gaze.estimator import EstimatorConfig, build_estimator, train_estimator
 from tasks.domain_gap import load_split
-from tasks.params import TrainEstimatorGaze, TrainingSet, resolve_workers
+from tasks.params import TrainEstimatorGaze, TrainingSet
 
 LOG_EVERY = 250  # steps
 
@@ -64,7 +64,7 @@ def load_training_set(shards_dir: Path, training_set: TrainingSet, limit: int
 
 @task(name="train-estimator", cache_policy=NO_CACHE)
 def train_one(cfg: TrainEstimatorGaze, name: str, seed: int, data: tuple) -> dict[str, Any]:
-    torch.set_num_threads(resolve_workers(cfg.threads))
+    torch.set_num_threads(cfg.threads)
     images, labels, keys = data
     training_set = cfg.training_sets[name]
     config = estimator_config(cfg, training_set, seed)

@@ -34,7 +34,7 @@ TINY = {
                            "c2st_steps": 5, "regressor_steps": 5, "checkpoint_every": 2,
                            "log_every": 2, "threads": 1},
     "refine": {"workers": 2, "batch_size": 16, "require_toward_real": False},
-    "train_estimator_gaze": {"steps": 3, "batch_size": 8, "seeds": [0, 1], "threads": 1},
+    "train_estimator_gaze": {"steps": 3, "batch_size": 8, "seeds": [0, 1], "workers": 2},
 }
 TRAINING_SETS = ("synthetic", "synthetic_aug", "refined", "real_oracle")
 STAGES = ("simulate_eyes", "simulate_real_eyes", "ingest_gaze", "domain_gap_gaze",
