@@ -12,24 +12,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
+
+from benchmarks._common import matmul_flops_per_s, timed
 
 CONFIGS = ("default_gaze", "paper_gaze")
 HW = (35, 55)
 TRAIN_BATCH = 32
 REFINE_BATCH = 256
-
-
-def _timed(fn, min_seconds: float, sync) -> float:
-    """Calls of fn per second, after one warm-up call, over at least min_seconds."""
-    fn()
-    sync()
-    calls, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min_seconds:
-        fn()
-        calls += 1
-    sync()
-    return calls / (time.perf_counter() - start)
 
 
 def measure(preset: str) -> dict:
@@ -44,19 +33,17 @@ def measure(preset: str) -> dict:
 
     device = pick_device()
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    a = torch.randn(1024, 1024, device=device)
-    mm_per_s = _timed(lambda: a @ a, 2.0, sync)
-    flops_mm = mm_per_s * 2 * 1024**3
+    flops_mm = matmul_flops_per_s(device, sync)
 
     cfg = SimGANConfig(refiner=REFINER_PRESETS[preset], batch_size=TRAIN_BATCH,
                        history_size=1024, pretrain_refiner_steps=0, pretrain_disc_steps=0)
     trainer = SimGANTrainer(cfg, device)
     syn = torch.rand(TRAIN_BATCH, 1, *HW) * 2 - 1
     real = torch.rand(TRAIN_BATCH, 1, *HW) * 2 - 1
-    refiner_steps = _timed(lambda: trainer.refiner_step(syn), 4.0, sync)
-    disc_steps = _timed(lambda: trainer.disc_step(syn, real), 4.0, sync)
+    refiner_steps = timed(lambda: trainer.refiner_step(syn), 4.0, sync)
+    disc_steps = timed(lambda: trainer.disc_step(syn, real), 4.0, sync)
     batch = torch.rand(REFINE_BATCH, 1, *HW) * 2 - 1
-    refine_batches = _timed(lambda: trainer.refine(batch), 4.0, sync)
+    refine_batches = timed(lambda: trainer.refine(batch), 4.0, sync)
     images_per_s = refine_batches * REFINE_BATCH
     flops_image = refiner_flops_per_image(cfg.refiner, *HW)
     bound = flops_mm / flops_image
