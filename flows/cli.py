@@ -6,6 +6,7 @@
     simgan server status|stop        the shared local Prefect server
     simgan ablate list|run|collect   ablations as DVC experiments
     simgan results                   the README's results table, from the metrics files
+    simgan serve                     run the scheduled regeneration (dvc pull, repro, push)
 
 Heavy imports (prefect, torch, GX) happen inside the commands, after the offline
 environment and the Prefect API are set: Prefect reads its settings on import.
@@ -175,6 +176,42 @@ def results(
 
     changed = update_readme(readme, results_markdown(metrics_dir))
     typer.echo(f"{readme}: {'updated' if changed else 'already up to date'}")
+
+
+@app.command()
+def serve(
+    repo_dir: Annotated[Path, typer.Option(help="the DVC workspace to regenerate")] = Path("."),
+    params: Annotated[Path | None, typer.Option(
+        help="params file with an optional `regenerate` section (cron, timezone); "
+             "default: REPO_DIR/params.yaml")] = None,
+    cron: Annotated[str | None, typer.Option(
+        help="cron schedule; default: params' regenerate.cron, else '0 3 * * *'")] = None,
+    timezone: Annotated[str | None, typer.Option(
+        help="IANA timezone of the schedule; default: params' regenerate.timezone, else UTC")
+    ] = None,
+    name: Annotated[str, typer.Option(help="deployment name: regenerate/NAME")] = "served",
+) -> None:
+    """Serve the scheduled regeneration (dvc pull, repro, push) from this process."""
+    set_offline_env()
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():  # from the environment or the active Prefect profile
+        typer.echo("error: set PREFECT_API_URL to a Prefect server that runs its services "
+                   "(`prefect server start`): its scheduler creates the scheduled runs, and "
+                   "the stages' shared local server runs without services", err=True)
+        raise typer.Exit(2)
+    from flows.regenerate import DEFAULT_CRON, DEFAULT_TIMEZONE, cron_schedule
+    from flows.regenerate import serve as serve_regenerate
+
+    section = getattr(_params(params or repo_dir / "params.yaml"), "regenerate", None)
+    try:
+        schedule = cron_schedule(
+            cron or (section.cron if section else DEFAULT_CRON),
+            timezone or (section.timezone if section else DEFAULT_TIMEZONE))
+    except ValueError as err:
+        typer.echo(f"error: bad schedule: {err}", err=True)
+        raise typer.Exit(2) from None
+    serve_regenerate(repo_dir, schedule, name=name)
 
 
 @server_app.command("status")

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 PositiveInt = Annotated[int, Field(ge=1)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -212,6 +219,31 @@ class AblationsGaze(Section):
     experiments: dict[str, dict[str, bool | int | float | str]]
 
 
+class Regenerate(Section):
+    """The scheduled regeneration's schedule (`simgan serve`; prefect.yaml mirrors it)."""
+
+    cron: str
+    timezone: str
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"expected 5 fields (minute hour day month weekday), got {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA timezone (e.g. UTC)") from None
+        return value
+
+
 class Params(Section):
     simulate_eyes: SimulateEyes
     simulate_real_eyes: SimulateRealEyes
@@ -223,6 +255,7 @@ class Params(Section):
     evaluate_gaze: EvaluateGaze
     report_gaze: ReportGaze
     ablations_gaze: AblationsGaze
+    regenerate: Regenerate
 
 
 class ParamsError(ValueError):
