@@ -8,9 +8,10 @@ random weights from a fixed seed: weights do not change the cost) through
 
 - end-to-end images/s, and the time inside the refiner's forward, so refiner-only
   images/s inside refine_shard;
-- the rest of the time broken down by re-running each step alone over the same shards
-  (read tar, decode PNG, annotation JSON, encode PNG, write tar + sha256); "other" is
-  what is left (batching, pixel scaling, per-sample statistics);
+- the rest: refine_shard again with an identity refine fn (everything but the refiner,
+  in place), broken down by re-running each step alone over the same shards (read tar,
+  decode PNG, annotation JSON, encode PNG, write tar + sha256); "other" is what is left
+  of it (batching, pixel scaling, per-sample statistics, the generator plumbing);
 - both rates as a fraction of the FLOP bound, as bench_refiner defines it: images/s x
   the refiner's FLOPs per image / the measured float32 1024^3 matmul rate (same
   process, same threads; the higher of a measurement before and one after);
@@ -142,6 +143,11 @@ def measure(source_dir: Path, out_dir: Path, threads: int, steps: bool) -> dict:
            "flops_per_image": refiner_flops_per_image(cfg, *GAZE.image_hw),
            "load": f"{load_before} -> {_load()}"}
     if steps:  # after the RSS reading: these passes hold a shard's samples in memory
+        start = time.perf_counter()
+        for i, source in enumerate(sources):
+            refine_shard(source, out_dir / f"identity-{i:06d}.tar", lambda x: x, GAZE,
+                         provenance, BATCH)
+        out["identity_seconds"] = time.perf_counter() - start
         per_step = dict.fromkeys(STEPS, 0.0)
         for i, source in enumerate(sources):
             for name, s in _step_seconds(source, out_dir / f"refined-{i:06d}.tar",
@@ -196,7 +202,7 @@ def run() -> list[dict]:
     e2e_4n = big_run["images"] / big_run["seconds"]
     setting = f"{PRESET}, batch {BATCH}, {m['threads']} threads, shards of {SHARD}"
     us = 1e6 / m["images"]  # seconds over the corpus -> microseconds per image
-    other = m["seconds"] - m["refiner_seconds"] - sum(m["step_seconds"].values())
+    other = m["identity_seconds"] - sum(m["step_seconds"].values())
     bound = (f"{flops / 1e6:.1f} MFLOP/image vs {mm / 1e9:.1f} GFLOP/s matmul "
              f"({m['threads']} threads)")
     rows = [
@@ -214,13 +220,16 @@ def run() -> list[dict]:
          "note": "end to end, N run"},
         {"figure": "refine_us_per_image_refiner", "value": m["refiner_seconds"] * us,
          "unit": "us/image", "note": f"{m['refiner_seconds'] / m['seconds']:.0%} of the total"},
+        {"figure": "refine_us_per_image_without_refiner", "value": m["identity_seconds"] * us,
+         "unit": "us/image", "note": "refine_shard with an identity refine fn: all but the "
+                                     "refiner"},
     ]
     for name, seconds in m["step_seconds"].items():
         rows.append({"figure": f"refine_us_per_image_{name}", "value": seconds * us,
                      "unit": "us/image", "note": f"alone, {seconds / m['seconds']:.1%} of total"})
     rows += [
         {"figure": "refine_us_per_image_other", "value": other * us, "unit": "us/image",
-         "note": "the rest: batching, pixel scaling, per-sample stats"},
+         "note": "the rest of the identity run: batching, pixel scaling, per-sample stats"},
         {"figure": "refine_e2e_images_per_s_1_thread", "value": one["images"] / one["seconds"],
          "unit": "images/s", "note": f"N, 1 thread (the stage's threads_per_worker); "
                                      f"{one['load']}"},
