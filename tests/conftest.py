@@ -31,6 +31,15 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+def hand_shards(tmp_path: Path) -> Path:
+    """A tiny hand corpus (synthetic 48, real_train 32, real_test 24; 64 x 64 uint16) at
+    tmp_path/shards/<split>/, as ingest_hand writes it (see tests/hand_shards.py)."""
+    from hand_shards import build_hand_shards
+
+    return build_hand_shards(tmp_path / "shards")
+
+
+@pytest.fixture
 def refine_inputs(tmp_path: Path) -> Path:
     """What the refine stage reads, tiny: 5 synthetic shards x 6 gaze samples."""
     return build_refine_inputs(tmp_path, n=30, maxcount=6)
