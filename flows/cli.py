@@ -37,6 +37,7 @@ STAGES: dict[str, tuple[str, str]] = {
     "simulate-eyes": ("flows.simulate_eyes", "simulate_eyes"),
     "simulate-real-eyes": ("flows.simulate_real_eyes", "simulate_real_eyes"),
     "ingest-gaze": ("flows.ingest_gaze", "ingest_gaze"),
+    "ingest-hand": ("flows.ingest_hand", "ingest_hand"),
     "domain-gap-gaze": ("flows.domain_gap_gaze", "domain_gap_gaze"),
     "train-refiner-gaze": ("flows.train_refiner_gaze", "train_refiner_gaze"),
     "refine-gaze": ("flows.refine_gaze", "refine"),

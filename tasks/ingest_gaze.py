@@ -40,9 +40,10 @@ def _rel(path: str, root: str) -> str:
     return os.path.relpath(path, root) if os.path.isabs(path) or path.startswith(root) else path
 
 
-def _write_chunk(split: str, source: str, root: str, shard_path: Path,
-                 samples: Iterable[CanonicalSample | Quarantined | Skipped]) -> ChunkResult:
-    """Collect one chunk's canonical samples, write them as one shard, keep the rest."""
+def write_chunk(split: str, source: str, root: str, shard_path: Path,
+                samples: Iterable[CanonicalSample | Quarantined | Skipped]) -> ChunkResult:
+    """Collect one chunk's canonical samples (any domain's: key, image, annotation, row),
+    write them as one shard, keep the bad and skipped inputs with their reasons."""
     encoded, rows, bad, skipped = [], [], [], []
     for item in samples:
         if isinstance(item, Quarantined):
@@ -74,8 +75,8 @@ def ingest_unityeyes_chunk(source_dir: str, stems: list[str], out_dir: str, inde
     """UnityEyes files `stems` (e.g. ["1", "2"]) -> out_dir/shard-{index:06d}.tar."""
     items = iter_unityeyes(Path(source_dir), max_head_angle_deg, stems=stems, gray=True)
     shard_path = Path(out_dir) / shard_name("shard", index)
-    return _write_chunk("synthetic", "unityeyes", source_dir, shard_path,
-                        _canonical_unityeyes(items, out_hw, source_dir))
+    return write_chunk("synthetic", "unityeyes", source_dir, shard_path,
+                       _canonical_unityeyes(items, out_hw, source_dir))
 
 
 @task(name="ingest-mpiigaze-subject", cache_policy=NO_CACHE)
@@ -88,7 +89,7 @@ def ingest_mpiigaze_subject(source_dir: str, subject: str, split: str, out_dir: 
 
     def flush() -> None:
         shard_path = Path(out_dir) / shard_name(subject, len(results))
-        results.append(_write_chunk(split, "mpiigaze", source_dir, shard_path, pending))
+        results.append(write_chunk(split, "mpiigaze", source_dir, shard_path, pending))
         pending.clear()
 
     n_good = 0

@@ -41,12 +41,13 @@ def publish_dir(staging: Path, final_dir: Path) -> None:
 
 
 @task(name="finalize-split", cache_policy=NO_CACHE)
-def finalize_split(split: str, results: Sequence[ChunkResult], final_dir: Path) -> pd.DataFrame:
-    """Write index.json, SHA256SUMS and manifest.parquet next to the split's shards;
-    publish the split directory. Returns the manifest (one row per sample)."""
+def finalize_split(split: str, results: Sequence[ChunkResult], final_dir: Path,
+                   domain: str = "gaze") -> pd.DataFrame:
+    """Write index.json (named "<domain>-<split>"), SHA256SUMS and manifest.parquet next
+    to the split's shards; publish the split directory. Returns the manifest."""
     staging = staging_dir(final_dir)
     shards = sorted((r.shard for r in results if r.shard is not None), key=lambda s: s.name)
-    write_index(staging, shards, name=f"gaze-{split}")
+    write_index(staging, shards, name=f"{domain}-{split}")
     write_sha256sums(staging, shards)
     parts = [r.manifest for r in sorted(results, key=lambda r: r.shard.name if r.shard else "")
              if len(r.manifest)]

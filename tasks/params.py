@@ -84,6 +84,32 @@ class IngestGaze(Section):
         return self
 
 
+class IngestHand(Section):
+    """NYU-layout folders (synthdepth renders, real Kinect depth) -> validated hand shards."""
+
+    synthetic_dir: str  # an NYU root whose train/ holds synthdepth_1_*.png + joint_data.mat
+    real_dir: str  # an NYU root whose train/ and test/ hold depth_1_*.png + joint_data.mat
+    shards_dir: str
+    quarantine_file: str
+    metrics_file: str
+    validation_docs_dir: str
+    crop_size: PositiveInt  # S: crops are S x S (64 for the CPU; 224 the paper)
+    cube_mm: Annotated[float, Field(gt=0.0)]  # edge of the crop cube around the palm centre
+    shard_maxcount: PositiveInt
+    max_bad_fraction: Fraction
+    min_samples: dict[str, int]
+    workers: WorkerCount
+    dask_address: str | None  # run the per-shard tasks there
+
+    @model_validator(mode="after")
+    def _splits_named(self) -> IngestHand:
+        splits = {"synthetic", "real_train", "real_test"}
+        if set(self.min_samples) != splits:
+            raise ValueError(f"min_samples must name exactly {sorted(splits)}, "
+                             f"got {sorted(self.min_samples)}")
+        return self
+
+
 class DomainGapGaze(Section):
     """A small regressor trained on synthetic vs on real_train labels, tested on real_test."""
 
@@ -248,6 +274,7 @@ class Params(Section):
     simulate_eyes: SimulateEyes
     simulate_real_eyes: SimulateRealEyes
     ingest_gaze: IngestGaze
+    ingest_hand: IngestHand
     domain_gap_gaze: DomainGapGaze
     train_refiner_gaze: TrainRefinerGaze
     refine: Refine

@@ -254,16 +254,30 @@ def validate_manifests(
     Returns the report; the caller raises with `report.summary()` when not
     `report.success`. image_hw is the crop's (H, W) in pixels (landmark bounds).
     """
+    def split_suite(gx: Any, split: str, df: pd.DataFrame) -> list[Any]:
+        return _expectations(
+            gx, df, min_count=min_counts[split], split=split, image_hw=image_hw,
+            max_abs_pitch_rad=math.radians(max_abs_pitch_deg),
+            max_abs_yaw_rad=math.radians(max_abs_yaw_deg))
+
+    return validate_split_manifests(manifests, min_counts, split_suite, docs_dir)
+
+
+def validate_split_manifests(
+    manifests: dict[str, pd.DataFrame],
+    min_counts: Mapping[str, int],
+    split_suite: Callable[[Any, str, pd.DataFrame], list[Any]],
+    docs_dir: Path,
+) -> ValidationReport:
+    """Any domain's manifests: `split_suite(gx, split, frame)` per split, plus keys unique
+    across all splits; Data Docs into `docs_dir`."""
     _check_split_names(manifests, min_counts)
     frames: dict[str, pd.DataFrame] = {**manifests, ALL_SPLITS: _cross_split_keys(manifests)}
 
     def build(gx: Any, split: str, df: pd.DataFrame) -> list[Any]:
         if split == ALL_SPLITS:
             return [gx.expectations.ExpectColumnValuesToBeUnique(column="key")]
-        return _expectations(
-            gx, df, min_count=min_counts[split], split=split, image_hw=image_hw,
-            max_abs_pitch_rad=math.radians(max_abs_pitch_deg),
-            max_abs_yaw_rad=math.radians(max_abs_yaw_deg))
+        return split_suite(gx, split, df)
 
     rows = run_suites(frames, build, docs_dir, run_name="manifest_validation")
     rows = _name_cross_split_duplicates(rows, frames[ALL_SPLITS])

@@ -1,0 +1,162 @@
+"""Ingest tasks for the hand domain: NYU-layout folders -> canonical depth-crop shards.
+
+Three splits, each from one NYU split folder and file prefix (kinect 1, the front view):
+
+    synthetic   <synthetic_dir>/train/synthdepth_1_NNNNNNN.png
+    real_train  <real_dir>/train/depth_1_NNNNNNN.png
+    real_test   <real_dir>/test/depth_1_NNNNNNN.png
+
+The plan reads each folder's joint_data.mat once and hands every chunk (a run of at
+most `shard_maxcount` frames, fixed by position in the sorted file list) the 14
+evaluated joints of its frames, so a chunk task never loads the (large) .mat file and
+shard contents never depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from simgan_core.gaze.canonical import CanonicalSample
+from simgan_core.gaze.records import FormatError, Quarantined
+from simgan_core.hand.canonical import SOURCE_OF_PREFIX, frame_key, from_nyu_frame
+from simgan_core.hand.crop import CropError
+from simgan_core.hand.joints import EVAL_JOINTS
+from simgan_core.hand.nyu_reader import (
+    JOINT_DATA_NAME,
+    decode_depth_png,
+    frame_name,
+    list_frames,
+    read_joint_data,
+)
+from simgan_core.shards import shard_name
+from tasks.ingest_gaze import ChunkResult, write_chunk
+
+KINECT = 1  # the front view, as in the public hand-pose work
+
+
+@dataclass(frozen=True)
+class HandSplitSource:
+    """Where one split's frames come from."""
+
+    split: str  # synthetic | real_train | real_test
+    root: str  # the NYU root (holding train/, test/); quarantine paths are relative to it
+    folder: str  # "train" | "test"
+    prefix: str  # "synthdepth" | "depth"
+
+    @property
+    def source(self) -> str:
+        return SOURCE_OF_PREFIX[self.prefix]
+
+
+def hand_sources(synthetic_dir: str, real_dir: str) -> list[HandSplitSource]:
+    return [HandSplitSource("synthetic", synthetic_dir, "train", "synthdepth"),
+            HandSplitSource("real_train", real_dir, "train", "depth"),
+            HandSplitSource("real_test", real_dir, "test", "depth")]
+
+
+@dataclass(frozen=True, eq=False)
+class HandChunk:
+    """One output shard's frames and their labels (EVAL_JOINTS order)."""
+
+    source: HandSplitSource
+    index: int  # shard number within the split
+    numbers: list[int]  # 1-based file numbers
+    uvd: np.ndarray  # (n, 14, 3) u px, v px, d mm
+    xyz: np.ndarray  # (n, 14, 3) mm, y up
+
+
+@dataclass(frozen=True)
+class HandIngestPlan:
+    chunks: list[HandChunk]
+    stray_files: list[tuple[str, str, str]]  # (source, path, reason): quarantined up front
+
+
+def _plan_split(src: HandSplitSource, maxcount: int
+                ) -> tuple[list[HandChunk], list[tuple[str, str, str]]]:
+    folder = Path(src.root) / src.folder
+    numbers = list_frames(folder, src.prefix, KINECT)
+    joints = read_joint_data(folder / JOINT_DATA_NAME)
+    strays, kept = [], []
+    for n in numbers:
+        if n > joints.n_frames:
+            strays.append((src.source, f"{src.folder}/{frame_name(src.prefix, KINECT, n)}",
+                           f"frame {n} has no labels: {JOINT_DATA_NAME} holds "
+                           f"{joints.n_frames} frames"))
+        else:
+            kept.append(n)
+    if joints.uvd.shape[0] < KINECT:
+        raise FormatError(f"no kinect {KINECT} in the arrays", joints.path)
+    rows = np.asarray(kept, dtype=np.int64) - 1  # frame i of the arrays = file number i + 1
+    uvd = joints.uvd[KINECT - 1][rows][:, list(EVAL_JOINTS)]
+    xyz = joints.xyz[KINECT - 1][rows][:, list(EVAL_JOINTS)]
+    chunks = [HandChunk(src, i // maxcount, kept[i:i + maxcount],
+                        np.ascontiguousarray(uvd[i:i + maxcount]),
+                        np.ascontiguousarray(xyz[i:i + maxcount]))
+              for i in range(0, len(kept), maxcount)]
+    return chunks, strays
+
+
+@task(name="plan-hand-ingest", cache_policy=NO_CACHE)
+def plan_hand_ingest(synthetic_dir: str, real_dir: str, maxcount: int) -> HandIngestPlan:
+    """List every split's frames, read its labels once, cut it into shards.
+
+    An empty or missing folder (EmptySourceError) or an unreadable joint_data.mat
+    (FormatError, naming the file) stops the stage: no frame of that split has labels.
+    """
+    chunks, strays = [], []
+    for src in hand_sources(synthetic_dir, real_dir):
+        c, s = _plan_split(src, maxcount)
+        chunks += c
+        strays += s
+    return HandIngestPlan(chunks, strays)
+
+
+def _canonical_frames(chunk: HandChunk, cube_mm: float, size: int
+                      ) -> Iterator[CanonicalSample | Quarantined]:
+    src = chunk.source
+    for number, uvd, xyz in zip(chunk.numbers, chunk.uvd, chunk.xyz, strict=True):
+        rel = f"{src.folder}/{frame_name(src.prefix, KINECT, number)}"
+        path = Path(src.root) / rel
+        try:
+            depth = decode_depth_png(path)
+            yield from_nyu_frame(depth, uvd, xyz, key=frame_key(src.prefix, src.folder, number),
+                                 source=src.source, file=rel, frame=number, kinect=KINECT,
+                                 split=src.split, cube_mm=cube_mm, size=size)
+        except FormatError as err:
+            yield Quarantined(rel, err.reason)
+        except CropError as err:
+            yield Quarantined(rel, f"cannot crop: {err}")
+        except ValueError as err:  # non-finite joints
+            yield Quarantined(rel, f"bad labels: {err}")
+
+
+@task(name="ingest-hand-chunk", cache_policy=NO_CACHE)
+def ingest_hand_chunk(chunk: HandChunk, out_dir: str, cube_mm: float, size: int) -> ChunkResult:
+    """One chunk of frames -> out_dir/shard-{index:06d}.tar (+ its manifest rows)."""
+    shard_path = Path(out_dir) / shard_name("shard", chunk.index)
+    src = chunk.source
+    return write_chunk(src.split, src.source, src.root, shard_path,
+                       _canonical_frames(chunk, cube_mm, size))
+
+
+@task(name="validate-hand-manifests", cache_policy=NO_CACHE)
+def validate_hand_manifests(manifests: dict, min_samples: dict[str, int], crop_size: int,
+                            docs_dir: Path) -> str:
+    """Great Expectations on every split's manifest; Data Docs into docs_dir; raises with
+    a readable summary of each failed expectation."""
+    from tasks.validate_hand_manifest import validate_hand_manifests as validate  # GX: slow
+
+    report = validate(manifests, min_counts=min_samples, crop_size=crop_size, docs_dir=docs_dir)
+    create_table_artifact(key="ingest-hand-validation", table=report.to_rows(),
+                          description="Great Expectations results on the hand manifests")
+    if not report.success:
+        raise ValueError(f"manifest validation failed (Data Docs: {docs_dir}/index.html)\n"
+                         + report.summary())
+    return f"{len(report.results)} expectations passed on {len(manifests)} splits"
