@@ -14,6 +14,7 @@ shard contents never depend on the number of workers.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,18 +124,18 @@ def _canonical_frames(chunk: HandChunk, cube_mm: float, size: int
     src = chunk.source
     for number, uvd, xyz in zip(chunk.numbers, chunk.uvd, chunk.xyz, strict=True):
         rel = f"{src.folder}/{frame_name(src.prefix, KINECT, number)}"
-        path = Path(src.root) / rel
+        path = os.path.join(src.root, rel)  # write_chunk makes it relative to src.root again
         try:
-            depth = decode_depth_png(path)
+            depth = decode_depth_png(Path(path))
             yield from_nyu_frame(depth, uvd, xyz, key=frame_key(src.prefix, src.folder, number),
                                  source=src.source, file=rel, frame=number, kinect=KINECT,
                                  split=src.split, cube_mm=cube_mm, size=size)
         except FormatError as err:
-            yield Quarantined(rel, err.reason)
+            yield Quarantined(path, err.reason)
         except CropError as err:
-            yield Quarantined(rel, f"cannot crop: {err}")
+            yield Quarantined(path, f"cannot crop: {err}")
         except ValueError as err:  # non-finite joints
-            yield Quarantined(rel, f"bad labels: {err}")
+            yield Quarantined(path, f"bad labels: {err}")
 
 
 @task(name="ingest-hand-chunk", cache_policy=NO_CACHE)

@@ -131,6 +131,9 @@ def test_bad_fraction_gate_and_empty_folder(nyu_roots: tuple[Path, Path], tmp_pa
     results = [ingest_hand_chunk.fn(c, str(tmp_path / c.source.split), 300.0, 32)
                for c in plan.chunks]
     bad = quarantine_lines(results, plan.stray_files)
+    assert [path for _, path, _ in bad] == [  # relative to each source's root, sorted
+        "test/depth_1_0000005.png", "train/depth_1_0000002.png",
+        "train/synthdepth_1_0000003.png"]
     metrics = ingest_metrics(results, bad, max_bad_fraction=0.02)
     with pytest.raises(ValueError, match=r"nyu_depth 20\.0%.*nyu_synthdepth 16\.7%.*q\.tsv"):
         check_bad_fraction.fn(metrics, "q.tsv")
