@@ -31,6 +31,7 @@ from simgan_core.hand.crop import CropError
 from simgan_core.hand.joints import EVAL_JOINTS
 from simgan_core.hand.nyu_reader import (
     JOINT_DATA_NAME,
+    JointData,
     decode_depth_png,
     frame_name,
     list_frames,
@@ -79,11 +80,14 @@ class HandIngestPlan:
     stray_files: list[tuple[str, str, str]]  # (source, path, reason): quarantined up front
 
 
-def _plan_split(src: HandSplitSource, maxcount: int
+def _plan_split(src: HandSplitSource, maxcount: int, labels: dict[Path, JointData]
                 ) -> tuple[list[HandChunk], list[tuple[str, str, str]]]:
     folder = Path(src.root) / src.folder
     numbers = list_frames(folder, src.prefix, KINECT)
-    joints = read_joint_data(folder / JOINT_DATA_NAME)
+    mat = (folder / JOINT_DATA_NAME).resolve()
+    if mat not in labels:  # the release's train/ labels serve synthetic and real_train
+        labels[mat] = read_joint_data(folder / JOINT_DATA_NAME)
+    joints = labels[mat]
     strays, kept = [], []
     for n in numbers:
         if n > joints.n_frames:
@@ -112,8 +116,9 @@ def plan_hand_ingest(synthetic_dir: str, real_dir: str, maxcount: int) -> HandIn
     (FormatError, naming the file) stops the stage: no frame of that split has labels.
     """
     chunks, strays = [], []
+    labels: dict[Path, JointData] = {}  # each joint_data.mat read once (the release's: ~400 MB)
     for src in hand_sources(synthetic_dir, real_dir):
-        c, s = _plan_split(src, maxcount)
+        c, s = _plan_split(src, maxcount, labels)
         chunks += c
         strays += s
     return HandIngestPlan(chunks, strays)
