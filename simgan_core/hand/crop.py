@@ -77,17 +77,18 @@ def normalize_depth(depth_mm: np.ndarray, center_d: float, cube_mm: float) -> np
     return norm.astype(np.float32)
 
 
-def _padded_window(norm: np.ndarray, box: CropBox) -> tuple[np.ndarray, tuple[int, int]]:
-    """The frame pixels covering the box, padded with the back where it leaves the frame;
-    returns (window, (col0, row0)) with window[0, 0] = frame pixel (col0, row0)."""
-    h, w = norm.shape
+def _padded_window(depth: np.ndarray, box: CropBox) -> tuple[np.ndarray, tuple[int, int]]:
+    """The frame pixels covering the box, padded with 0 (no reading: the back once
+    normalized) where it leaves the frame; returns (window, (col0, row0)) with
+    window[0, 0] = frame pixel (col0, row0). Only this window is normalized (fast)."""
+    h, w = depth.shape
     c0, r0 = int(np.floor(box.x0)), int(np.floor(box.y0))
     c1, r1 = int(np.ceil(box.x0 + box.side)), int(np.ceil(box.y0 + box.side))
-    window = np.full((r1 - r0, c1 - c0), BACK, dtype=np.float32)
+    window = np.zeros((r1 - r0, c1 - c0), dtype=depth.dtype)
     rs, re_ = max(r0, 0), min(r1, h)
     cs, ce = max(c0, 0), min(c1, w)
     if rs < re_ and cs < ce:
-        window[rs - r0:re_ - r0, cs - c0:ce - c0] = norm[rs:re_, cs:ce]
+        window[rs - r0:re_ - r0, cs - c0:ce - c0] = depth[rs:re_, cs:ce]
     return window, (c0, r0)
 
 
@@ -105,8 +106,8 @@ def crop_hand(depth_mm: np.ndarray, center_uvd: np.ndarray, joints_uv: np.ndarra
     box = crop_box(center_uvd, cube_mm)
     if not (0 <= u < w and 0 <= v < h):
         raise CropError(f"palm centre ({u:.1f}, {v:.1f}) px is outside the {w} x {h} frame")
-    norm = normalize_depth(depth, d, cube_mm)
-    window, (c0, r0) = _padded_window(norm, box)
+    raw, (c0, r0) = _padded_window(depth, box)
+    window = normalize_depth(raw, d, cube_mm)
     inside = window[max(0, -r0):h - r0, max(0, -c0):w - c0]  # the in-frame part
     valid = float((inside < BACK).mean()) if inside.size else 0.0
     if valid < min_valid_fraction:
