@@ -1,4 +1,11 @@
-"""Generic photometric augmentation for 8-bit grayscale images: the baseline to beat.
+"""Generic photometric augmentation for grayscale images: the baseline to beat.
+
+8-bit images (eyes) get the whole imaging chain below; 16-bit depth crops (hands, in
+[-1, 1] within the crop cube, back of the cube = the largest value) get the ops that
+mean something for a depth sensor: blur, noise on measured surfaces only, and holes
+(pixels with no reading, stored as the back of the cube). Gamma and JPEG are refused
+for depth: a depth map has no exposure curve and is not sent through an image codec.
+`DEPTH_AUGMENT` is the depth configuration.
 
 Before training a GAN, a user would try this: jitter gamma, contrast and brightness,
 blur a little, add sensor noise, re-compress as JPEG. If a refiner does not beat it,
@@ -31,7 +38,8 @@ from PIL import Image
 from scipy import ndimage
 from scipy.special import ndtri
 
-OPS: tuple[str, ...] = ("gamma", "contrast", "brightness", "blur", "noise", "jpeg")
+OPS: tuple[str, ...] = ("gamma", "contrast", "brightness", "blur", "noise", "jpeg", "holes")
+DEPTH_REFUSED_OPS = ("gamma", "jpeg")  # meaningless for a depth map (see the module notes)
 
 
 @dataclass(frozen=True)
@@ -40,8 +48,11 @@ class AugmentConfig:
 
     Defaults are mild: visible changes that a gaze label survives.
     Units: gamma is the exponent on [0, 1] intensities; contrast a factor about each
-    image's mean; brightness and noise in grey levels (0..255); blur the Gaussian
-    sigma in pixels; jpeg the PIL quality (1..95).
+    image's mean; brightness and noise in stored levels (0..255 for 8-bit images,
+    0..65535 for 16-bit depth); blur the Gaussian sigma in pixels; jpeg the PIL quality
+    (1..95); holes the fraction of pixels set to the largest value (no reading).
+    Holes are off by default and draw from the generator only when holes_p > 0, so
+    configurations without holes keep the draws they had before holes existed.
     """
 
     gamma_p: float = 0.5
@@ -56,6 +67,8 @@ class AugmentConfig:
     noise_range: tuple[float, float] = (1.0, 8.0)
     jpeg_p: float = 0.3
     jpeg_range: tuple[int, int] = (30, 90)
+    holes_p: float = 0.0
+    holes_range: tuple[float, float] = (0.0, 0.05)
 
     def __post_init__(self) -> None:
         for op in OPS:
@@ -70,6 +83,9 @@ class AugmentConfig:
             raise ValueError("contrast_range, blur_range and noise_range must be >= 0")
         if not 1 <= self.jpeg_range[0] <= self.jpeg_range[1] <= 95:
             raise ValueError(f"jpeg_range must lie in [1, 95] (PIL quality), got {self.jpeg_range}")
+        if not 0.0 <= self.holes_range[0] <= self.holes_range[1] <= 1.0:
+            raise ValueError(f"holes_range must lie in [0, 1] (a pixel fraction), got "
+                             f"{self.holes_range}")
 
     def only(self, *ops: str) -> AugmentConfig:
         """A copy with every op not named switched off (p = 0); strengths kept."""
@@ -79,16 +95,35 @@ class AugmentConfig:
         return replace(self, **{f"{op}_p": 0.0 for op in OPS if op not in ops})
 
 
+# Depth crops (16-bit, 65535 = back of the cube): what a structured-light sensor varies.
+# Noise sd 0.2-1% of the range is 0.6-3 mm on a 300 mm cube; blur below a pixel;
+# up to 5% of the pixels lost, as the stand-in Kinect loses them.
+DEPTH_AUGMENT = AugmentConfig(
+    gamma_p=0.0, contrast_p=0.0, brightness_p=0.0, jpeg_p=0.0,
+    blur_p=0.3, blur_range=(0.3, 1.0),
+    noise_p=0.5, noise_range=(130.0, 650.0),
+    holes_p=0.5, holes_range=(0.005, 0.05))
+
+
 def augment_batch(images: np.ndarray, rng: np.random.Generator,
                   cfg: AugmentConfig = AugmentConfig()) -> np.ndarray:
-    """(N, H, W) uint8 -> (N, H, W) uint8, augmented per image; the input is not changed.
+    """(N, H, W) uint8 or uint16 -> the same shape and dtype, augmented per image; the
+    input is not changed.
 
     Draws from `rng` in a fixed order (per op: N uniforms for "apply?" and N strengths,
-    one JPEG quality per batch, then the noise field of the noisy images), so results
-    are reproducible per generator state.
+    one JPEG quality per batch, then the noise field of the noisy images, then, only
+    when holes_p > 0, the holes), so results are reproducible per generator state.
+    For uint16 (depth) the noise lands on measured pixels only (below the largest
+    value, the back of the cube) and gamma / JPEG must be off.
     """
-    if images.dtype != np.uint8 or images.ndim != 3:
-        raise ValueError(f"expected (N, H, W) uint8 images, got {images.dtype} {images.shape}")
+    if images.dtype not in (np.uint8, np.uint16) or images.ndim != 3:
+        raise ValueError(f"expected (N, H, W) uint8 or uint16 images, got {images.dtype} "
+                         f"{images.shape}")
+    depth = images.dtype == np.uint16
+    if depth and (refused := [op for op in DEPTH_REFUSED_OPS if getattr(cfg, f"{op}_p") > 0]):
+        raise ValueError(f"augmentation ops {refused} do not apply to 16-bit depth; set their "
+                         "_p to 0 (see DEPTH_AUGMENT)")
+    top = float(np.iinfo(images.dtype).max)  # 255 or 65535
     n, h, w = images.shape
     gamma_on, g = _draw(rng, n, cfg, "gamma")
     contrast_on, c = _draw(rng, n, cfg, "contrast")
@@ -117,7 +152,7 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator,
             shift += (1.0 - scale) * x.mean(axis=(1, 2), dtype=np.float32)
         x *= scale[:, None, None]
         x += shift[:, None, None]
-    np.clip(x, 0.0, 255.0, out=x)  # saturate like a sensor, before the optics
+    np.clip(x, 0.0, top, out=x)  # saturate like a sensor, before the optics
 
     if blur_on.any():
         radius = math.ceil(3.0 * cfg.blur_range[1])  # the kernel is cut at 3 sigma
@@ -125,12 +160,20 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator,
     if noise_on.any():
         noise = _normal_noise(rng, (int(noise_on.sum()), h, w))
         noise *= noise_sigma[noise_on, None, None]
+        if depth:  # the back of the cube is a clip value, not a noisy measurement
+            noise *= images[noise_on] < top
         x[noise_on] += noise
     np.rint(x, out=x)
-    np.clip(x, 0.0, 255.0, out=x)
-    out = x.astype(np.uint8)
+    np.clip(x, 0.0, top, out=x)
+    out = x.astype(images.dtype)
     if jpeg_on.any():
         out[jpeg_on] = _jpeg_roundtrip(out[jpeg_on], quality)
+    if cfg.holes_p > 0:
+        holes_on, fraction = _draw(rng, n, cfg, "holes")
+        if holes_on.any():
+            lost = rng.random((int(holes_on.sum()), h, w), dtype=np.float32)
+            out[holes_on] = np.where(lost < fraction[holes_on, None, None],
+                                     images.dtype.type(top), out[holes_on])
     return out
 
 
