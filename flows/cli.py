@@ -41,6 +41,8 @@ STAGES: dict[str, tuple[str, str]] = {
     "domain-gap-gaze": ("flows.domain_gap_gaze", "domain_gap_gaze"),
     "train-refiner-gaze": ("flows.train_refiner_gaze", "train_refiner_gaze"),
     "refine-gaze": ("flows.refine_gaze", "refine"),
+    "train-refiner-hand": ("flows.train_refiner_hand", "train_refiner_hand"),
+    "refine-hand": ("flows.refine_hand", "refine"),
     "train-estimator-gaze": ("flows.train_estimator_gaze", "train_estimator_gaze"),
     "evaluate-gaze": ("flows.evaluate_gaze", "evaluate_gaze"),
     "report-gaze": ("flows.report_gaze", "report_gaze"),

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from simgan_core.domain import Domain
+
 
 def image_grid(rows: Sequence[np.ndarray], scale: int = 3, gap: int = 2) -> Image.Image:
     """rows: each (N, H, W) uint8; every row gets the same N columns. Nearest-neighbour
@@ -21,3 +23,17 @@ def image_grid(rows: Sequence[np.ndarray], scale: int = 3, gap: int = 2) -> Imag
             y, x = gap + i * cell_h, gap + j * cell_w
             canvas[y:y + h * scale, x:x + w * scale] = big
     return Image.fromarray(canvas)
+
+
+def display_uint8(images: np.ndarray, domain: Domain) -> np.ndarray:
+    """(N, H, W) stored pixels of `domain` -> (N, H, W) uint8 for a grid: 8-bit images as
+    they are; deeper ones (16-bit depth) mapped linearly through [-1, 1] to 0..255."""
+    if domain.dtype == np.uint8:
+        return np.asarray(images, dtype=np.uint8)
+    return np.rint((domain.to_unit(images) + 1.0) * 127.5).astype(np.uint8)
+
+
+def grid_scale(image_hw: tuple[int, int], target: int = 165) -> int:
+    """Nearest-neighbour upscaling so that a cell is about `target` px wide (3 for 35 x 55
+    eyes, 2 for 64 x 64 depth crops, 1 at 224)."""
+    return max(1, target // max(image_hw))

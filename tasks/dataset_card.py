@@ -23,6 +23,17 @@ ANNOTATION_FIELDS: dict[str, list[tuple[str, str, str]]] = {
         ("provenance", "object", "dataset, source_file (relative to the source root), "
                                  "subject, stored_eye, split"),
     ],
+    "hand": [
+        ("domain", "string", '"hand"'),
+        ("joints_uv", "float[14][2]", "the 14 evaluated NYU joints (u, v), crop pixels, "
+                                      "top-left origin"),
+        ("joints_xyz_mm", "float[14][3]", "the same joints in the camera frame, mm, y up (NYU)"),
+        ("cube_mm", "float", "edge of the metric cube around the palm centre, mm: stored 0 "
+                             "is its near face, 65535 its far face (also holes, background)"),
+        ("center_uvd", "float[3]", "palm-centre joint in the full frame: u px, v px, depth mm"),
+        ("provenance", "object", "source (nyu_synthdepth | nyu_depth), file, frame "
+                                 "(1-based), kinect"),
+    ],
 }
 
 REFINEMENT_FIELDS = [

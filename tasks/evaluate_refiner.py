@@ -1,16 +1,23 @@
-"""How real the refined images look, and how well they keep their labels.
+"""How real the refined images look, and how well they keep their labels (any domain).
 
+Every domain:
 - `c2st_synthetic_vs_real`, `c2st_refined_vs_real`: held-out accuracy of a fresh
   classifier telling each set from real_train images (0.5 = indistinguishable).
-- `mean_abs_change`: mean |R(x) - x| in the [-1, 1] image range (x 127.5 for gray
-  levels: `mean_abs_change_gray`).
-- `gaze_shift_deg`: mean angle between a synthetic-trained gaze regressor's
-  predictions on x and on R(x): how far refinement moves the label a model reads.
+- `mean_abs_change`: mean |R(x) - x| in the [-1, 1] image range.
+Per domain (the label a model reads off the image is domain-specific):
+- gaze: `mean_abs_change_gray` (x 127.5: gray levels); `gaze_shift_deg` and
+  `gaze_shift_median_deg`: the angle between a synthetic-trained gaze regressor's
+  predictions on x and on R(x).
+- hand: `mean_abs_change_mm` (x cube_mm / 2: depth in mm); `joint_shift_px` and
+  `joint_shift_median_px`: the distance between a small synthetic-trained joint
+  regressor's (u, v) predictions on x and on R(x), crop pixels, over the 14 joints;
+  `joint_shift_px_224` the mean at the paper's 224-pixel scale.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +27,18 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_output, atomic_write_text
-from simgan_core.domain import GAZE
+from simgan_core.domain import GAZE, Domain, get_domain
 from simgan_core.gaze.conventions import angular_error_deg
 from simgan_core.gaze.regressor import RegressorConfig, predict, train_regressor
-from simgan_core.grid import image_grid
+from simgan_core.grid import display_uint8, grid_scale, image_grid
 from simgan_core.image_source import IndexedImages
+from simgan_core.label_shift import LabelRegressorConfig, point_shift, train_label_regressor
 from simgan_core.realism import c2st_accuracy
 from simgan_core.refiner.models import Refiner, RefinerConfig
-from tasks.domain_gap import load_split
-from tasks.params import TrainRefinerGaze, resolve_workers
+from simgan_core.shards import iter_samples
+from tasks.params import TrainRefiner, resolve_workers
+
+PAPER_HAND_SIZE = 224  # px: the paper's hand crops, the scale of its pixel metrics
 
 
 def load_refiner(path: Path) -> tuple[Refiner, dict[str, Any]]:
@@ -40,49 +50,101 @@ def load_refiner(path: Path) -> tuple[Refiner, dict[str, Any]]:
 
 
 @torch.no_grad()
-def refine_images(refiner: Refiner, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """(N, H, W) uint8 -> (N, H, W) uint8 refined."""
-    x = torch.from_numpy(GAZE.to_unit(images)).unsqueeze(1)
+def refine_images(refiner: Refiner, images: np.ndarray, batch_size: int = 256,
+                  domain: Domain = GAZE) -> np.ndarray:
+    """(N, H, W) stored pixels -> (N, H, W) refined, same dtype."""
+    x = _unit(images, domain)
     out = torch.cat([refiner(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
-    return GAZE.from_unit(out.squeeze(1).numpy())
+    return domain.from_unit(out.squeeze(1).numpy())
 
 
-def _unit(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(GAZE.to_unit(images)).unsqueeze(1)
+def _unit(images: np.ndarray, domain: Domain) -> torch.Tensor:
+    """(N, H, W) stored pixels -> (N, 1, H, W) float32 in [-1, 1]."""
+    return torch.from_numpy(domain.to_unit(images)).unsqueeze(1)
 
 
-@task(name="evaluate-refiner", cache_policy=NO_CACHE)
-def evaluate_refiner(cfg: TrainRefinerGaze, training: dict[str, Any]) -> dict[str, Any]:
-    """Write metrics_file and samples_file; return the metrics."""
-    torch.set_num_threads(resolve_workers(cfg.threads))
-    refiner, state = load_refiner(Path(cfg.model_file))
-    shards = Path(cfg.shards_dir)
-    syn_x, syn_y = load_split(shards / "synthetic", cfg.eval_samples)
-    real_source = IndexedImages(shards / "real_train" / "index.json", GAZE)  # images only
-    picks = torch.randperm(len(real_source), generator=torch.Generator().manual_seed(cfg.seed))
-    real_x = np.stack([real_source[int(i)] for i in picks[:cfg.eval_samples]])
-    refined_x = refine_images(refiner, syn_x)
+def load_labeled(split_dir: Path, limit: int, domain: Domain
+                 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """The first `limit` samples of a split: (N, H, W) stored images, (N, L) label
+    vectors, and the annotations."""
+    images, labels, annotations = [], [], []
+    for sample in iter_samples(sorted(split_dir.glob("*.tar"))):
+        if len(images) == limit:
+            break
+        images.append(sample.image)
+        labels.append(domain.label_vector(sample.annotation))
+        annotations.append(sample.annotation)
+    if not images:
+        raise ValueError(f"{split_dir}: no samples")
+    return np.stack(images), np.stack(labels), annotations
 
+
+# (cfg, domain, synthetic images, their labels, their annotations, refined images,
+#  mean_abs_change in [-1, 1] units) -> the domain's own metrics
+LabelMetrics = Callable[[TrainRefiner, Domain, np.ndarray, np.ndarray, list[dict[str, Any]],
+                         np.ndarray, float], dict[str, float]]
+
+
+def _gaze_metrics(cfg: TrainRefiner, domain: Domain, syn_x: np.ndarray, syn_y: np.ndarray,
+                  annotations: list[dict[str, Any]], refined_x: np.ndarray,
+                  change: float) -> dict[str, float]:
     regressor = train_regressor(syn_x, syn_y, RegressorConfig(steps=cfg.regressor_steps,
                                                               seed=cfg.seed))
     shift = angular_error_deg(predict(regressor, syn_x), predict(regressor, refined_x))
-    change = float(np.abs(GAZE.to_unit(refined_x) - GAZE.to_unit(syn_x)).mean())
+    return {"mean_abs_change_gray": round(change * 127.5, 3),
+            "gaze_shift_deg": round(float(shift.mean()), 3),
+            "gaze_shift_median_deg": round(float(np.median(shift)), 3)}
+
+
+def _hand_metrics(cfg: TrainRefiner, domain: Domain, syn_x: np.ndarray, syn_y: np.ndarray,
+                  annotations: list[dict[str, Any]], refined_x: np.ndarray,
+                  change: float) -> dict[str, float]:
+    cube_mm = float(np.mean([a["cube_mm"] for a in annotations]))  # [-1, 1] spans the cube
+    regressor = train_label_regressor(_unit(syn_x, domain), syn_y, LabelRegressorConfig(
+        steps=cfg.regressor_steps, seed=cfg.seed))
+    shift = point_shift(regressor.predict(_unit(syn_x, domain)),
+                        regressor.predict(_unit(refined_x, domain)))  # (N, 14) crop px
+    return {"mean_abs_change_mm": round(change * cube_mm / 2.0, 3),
+            "joint_shift_px": round(float(shift.mean()), 3),
+            "joint_shift_median_px": round(float(np.median(shift)), 3),
+            "joint_shift_px_224": round(float(shift.mean()) * PAPER_HAND_SIZE
+                                        / domain.image_hw[1], 3)}
+
+
+LABEL_METRICS: dict[str, LabelMetrics] = {"gaze": _gaze_metrics, "hand": _hand_metrics}
+
+
+@task(name="evaluate-refiner", cache_policy=NO_CACHE)
+def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any],
+                     domain_name: str = "gaze") -> dict[str, Any]:
+    """Write metrics_file and samples_file; return the metrics."""
+    domain = get_domain(domain_name)
+    torch.set_num_threads(resolve_workers(cfg.threads))
+    refiner, state = load_refiner(Path(cfg.model_file))
+    shards = Path(cfg.shards_dir)
+    syn_x, syn_y, annotations = load_labeled(shards / "synthetic", cfg.eval_samples, domain)
+    real_source = IndexedImages(shards / "real_train" / "index.json", domain)  # images only
+    picks = torch.randperm(len(real_source), generator=torch.Generator().manual_seed(cfg.seed))
+    real_x = np.stack([real_source[int(i)] for i in picks[:cfg.eval_samples]])
+    refined_x = refine_images(refiner, syn_x, domain=domain)
+
+    change = float(np.abs(domain.to_unit(refined_x) - domain.to_unit(syn_x)).mean())
+    syn_u, refined_u, real_u = (_unit(x, domain) for x in (syn_x, refined_x, real_x))
     metrics = {
         "steps": int(state["step"]),
-        "c2st_synthetic_vs_real": round(c2st_accuracy(_unit(syn_x), _unit(real_x),
-                                                      steps=cfg.c2st_steps, seed=cfg.seed), 4),
-        "c2st_refined_vs_real": round(c2st_accuracy(_unit(refined_x), _unit(real_x),
-                                                    steps=cfg.c2st_steps, seed=cfg.seed), 4),
+        "c2st_synthetic_vs_real": round(c2st_accuracy(syn_u, real_u, steps=cfg.c2st_steps,
+                                                      seed=cfg.seed), 4),
+        "c2st_refined_vs_real": round(c2st_accuracy(refined_u, real_u, steps=cfg.c2st_steps,
+                                                    seed=cfg.seed), 4),
         "mean_abs_change": round(change, 5),
-        "mean_abs_change_gray": round(change * 127.5, 3),
-        "gaze_shift_deg": round(float(shift.mean()), 3),
-        "gaze_shift_median_deg": round(float(np.median(shift)), 3),
+        **LABEL_METRICS[domain.name](cfg, domain, syn_x, syn_y, annotations, refined_x, change),
         "eval_samples": len(syn_x),
         "train_seconds": training.get("seconds"),
         "steps_per_s": training.get("steps_per_s"),
         "run_key": state["run_key"],
     }
-    grid = image_grid([syn_x[:10], refined_x[:10], real_x[:10]])
+    rows = [display_uint8(x[:10], domain) for x in (syn_x, refined_x, real_x)]
+    grid = image_grid(rows, scale=grid_scale(domain.image_hw))
     with atomic_output(Path(cfg.samples_file)) as tmp:
         grid.save(tmp, format="PNG")
     atomic_write_text(Path(cfg.metrics_file), json.dumps(metrics, indent=2, sort_keys=True) + "\n")

@@ -123,8 +123,10 @@ class DomainGapGaze(Section):
     seed: int
 
 
-class TrainRefinerGaze(Section):
-    """SimGAN refiner training on synthetic vs real_train images (labels never read)."""
+class TrainRefiner(Section):
+    """SimGAN refiner training on synthetic vs real_train images (labels never read).
+
+    One schema for every domain's section (train_refiner_gaze, train_refiner_hand)."""
 
     shards_dir: str
     model_file: str
@@ -137,7 +139,7 @@ class TrainRefinerGaze(Section):
     refiner: str  # a preset of simgan_core.refiner.models.REFINER_PRESETS
     discriminator: str  # a preset of DISCRIMINATOR_PRESETS
     disc_mode: str  # "local" (the paper) | "global" (ablation)
-    psi: str  # identity | blur | gradients | channel_mean
+    psi: str  # identity | blur | gradients | channel_mean | depth_local_mean
     lambda_reg: Annotated[float, Field(ge=0.0)]
     history_size: PositiveInt
     use_history: bool
@@ -155,7 +157,10 @@ class TrainRefinerGaze(Section):
     threads: WorkerCount  # torch CPU threads; 0 = all cores
     eval_samples: PositiveInt  # images per set for the C2ST and preservation metrics
     c2st_steps: PositiveInt
-    regressor_steps: PositiveInt
+    regressor_steps: PositiveInt  # the label-shift regressor (gaze_shift_deg, joint_shift_px)
+
+
+TrainRefinerGaze = TrainRefiner  # the name the gaze code and tests know
 
 
 class RefinePaths(Section):
@@ -177,6 +182,7 @@ class Refine(Section):
     work_dir: str  # resumable per-run work, outside DVC's outputs
     require_toward_real: bool  # fail unless every shard's image statistics moved toward real
     gaze: RefinePaths
+    hand: RefinePaths
 
 
 TRAINING_SPLITS = ("synthetic", "refined", "real_train")  # never real_test: it is held out
@@ -276,7 +282,8 @@ class Params(Section):
     ingest_gaze: IngestGaze
     ingest_hand: IngestHand
     domain_gap_gaze: DomainGapGaze
-    train_refiner_gaze: TrainRefinerGaze
+    train_refiner_gaze: TrainRefiner
+    train_refiner_hand: TrainRefiner
     refine: Refine
     train_estimator_gaze: TrainEstimatorGaze
     evaluate_gaze: EvaluateGaze

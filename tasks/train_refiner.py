@@ -27,12 +27,12 @@ from prefect.cache_policies import NO_CACHE
 
 import simgan_core.refiner as refiner_package
 from simgan_core.atomic import atomic_output, atomic_write_text
-from simgan_core.domain import GAZE
+from simgan_core.domain import GAZE, Domain, get_domain
 from simgan_core.image_source import IndexedImages
 from simgan_core.refiner.models import DISCRIMINATOR_PRESETS, REFINER_PRESETS
 from simgan_core.refiner.sampling import ResumableIndexStream
 from simgan_core.refiner.trainer import LOG_KEYS, SimGANConfig, SimGANTrainer
-from tasks.params import TrainRefinerGaze, resolve_workers
+from tasks.params import TrainRefiner, resolve_workers
 
 CURVE_FIELDS = ("step", "phase", *LOG_KEYS)
 
@@ -41,16 +41,17 @@ def _print_log(fmt: str, *args: object) -> None:
     print(fmt % args, flush=True)
 
 
-def simgan_config(cfg: TrainRefinerGaze) -> SimGANConfig:
-    """The params section -> the core's typed config (presets looked up by name)."""
+def simgan_config(cfg: TrainRefiner, domain: Domain = GAZE) -> SimGANConfig:
+    """The params section train_refiner_<domain> -> the core's typed config (presets
+    looked up by name; image size from the domain)."""
     for name, presets in (("refiner", REFINER_PRESETS), ("discriminator", DISCRIMINATOR_PRESETS)):
         if getattr(cfg, name) not in presets:
-            raise ValueError(f"train_refiner_gaze.{name}: unknown preset {getattr(cfg, name)!r};"
-                             f" known: {sorted(presets)}")
+            raise ValueError(f"train_refiner_{domain.name}.{name}: unknown preset "
+                             f"{getattr(cfg, name)!r}; known: {sorted(presets)}")
     return SimGANConfig(
         refiner=REFINER_PRESETS[cfg.refiner],
         discriminator=DISCRIMINATOR_PRESETS[cfg.discriminator],
-        image_hw=GAZE.image_hw, disc_mode=cfg.disc_mode, psi=cfg.psi, lambda_reg=cfg.lambda_reg,
+        image_hw=domain.image_hw, disc_mode=cfg.disc_mode, psi=cfg.psi, lambda_reg=cfg.lambda_reg,
         history_size=cfg.history_size, use_history=cfg.use_history,
         history_dtype=cfg.history_dtype, refiner_lr=cfg.refiner_lr, disc_lr=cfg.disc_lr,
         optimizer=cfg.optimizer, batch_size=cfg.batch_size,
@@ -97,18 +98,20 @@ def write_curves(path: Path, rows: list[dict[str, Any]]) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
-def run_training(cfg: TrainRefinerGaze, log: Callable[..., None] = _print_log,
-                 progress: Callable[[float], None] = lambda pct: None) -> dict[str, Any]:
-    """Train (or resume) the refiner; write model_file and curves_file; return a summary.
+def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
+                 progress: Callable[[float], None] = lambda pct: None,
+                 domain: Domain = GAZE) -> dict[str, Any]:
+    """Train (or resume) the domain's refiner; write model_file and curves_file; return a
+    summary. Images go to the networks through domain.to_unit (any bit depth -> [-1, 1]).
 
     `log(fmt, *args)` and `progress(percent)` report to the caller (Prefect's logger
     and a progress artifact in the stage; plain printing elsewhere).
     """
     torch.set_num_threads(resolve_workers(cfg.threads))
     shards = Path(cfg.shards_dir)
-    synthetic = IndexedImages(shards / "synthetic" / "index.json", GAZE)
-    real = IndexedImages(shards / "real_train" / "index.json", GAZE)  # images only
-    simcfg = simgan_config(cfg)
+    synthetic = IndexedImages(shards / "synthetic" / "index.json", domain)
+    real = IndexedImages(shards / "real_train" / "index.json", domain)  # images only
+    simcfg = simgan_config(cfg, domain)
     trainer = SimGANTrainer(simcfg)
     syn_stream = ResumableIndexStream(len(synthetic), cfg.batch_size, cfg.seed)
     real_stream = ResumableIndexStream(len(real), cfg.batch_size, cfg.seed + 1)
@@ -157,10 +160,11 @@ def run_training(cfg: TrainRefinerGaze, log: Callable[..., None] = _print_log,
 
 
 @task(name="train-refiner", cache_policy=NO_CACHE)
-def train_refiner(cfg: TrainRefinerGaze) -> dict[str, Any]:
+def train_refiner(cfg: TrainRefiner, domain: str = "gaze") -> dict[str, Any]:
     """The stage's training: progress in the flow's log and as a progress artifact."""
     logger = get_run_logger()
-    artifact = create_progress_artifact(progress=0.0,
-                                        description="refiner training (steps done / total)")
+    artifact = create_progress_artifact(
+        progress=0.0, description=f"{domain} refiner training (steps done / total)")
     return run_training(cfg, logger.info,
-                        lambda pct: update_progress_artifact(artifact, progress=pct))
+                        lambda pct: update_progress_artifact(artifact, progress=pct),
+                        get_domain(domain))

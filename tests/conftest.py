@@ -106,12 +106,12 @@ def refine_params() -> object:
 
     def build(root: Path, workers: int = 1, dask_address: str | None = None,
               work: str = "work") -> Refine:
+        paths = RefinePaths(shards_dir=str(root / "shards"),
+                            model_file=str(root / "models" / "refiner.pt"),
+                            metrics_file=str(root / "metrics" / "refine.json"),
+                            validation_docs_dir=str(root / "docs"))
         return Refine(batch_size=4, workers=workers, threads_per_worker=1,
                       dask_address=dask_address, require_toward_real=True,
-                      work_dir=str(root / work),
-                      gaze=RefinePaths(shards_dir=str(root / "shards"),
-                                       model_file=str(root / "models" / "refiner.pt"),
-                                       metrics_file=str(root / "metrics" / "refine.json"),
-                                       validation_docs_dir=str(root / "docs")))
+                      work_dir=str(root / work), gaze=paths, hand=paths)
 
     return build

@@ -45,6 +45,28 @@ def _gradients(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([dx.flatten(1), dy.flatten(1)], dim=1)
 
 
+DEPTH_WINDOW = 5  # px: the depth psi's window, about a finger's width in a 64 x 64 crop
+
+
+def _depth_local_mean(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C, H, W): the mean over a 5x5 window around every pixel.
+
+    For depth crops. What a structured-light sensor adds is high-frequency: speckle-like
+    noise, quantization steps, flying pixels along silhouettes; within a window these
+    roughly cancel (i.i.d. noise of std s costs about s / 5 instead of s), so the refiner
+    may add them cheaply. The hand's geometry (where each finger is, how near it is)
+    lives at the window's scale and above: changing a finger's depth costs what it costs
+    under the identity psi, moving it sideways nearly so (a 4 px wide finger moved by 1 px:
+    80 %, by 3 px: 73 % of the identity cost; tests/core/test_losses.py). Holes (pixels
+    pushed to the back of the cube) are one-sided and do not cancel: an isolated hole
+    costs as much as under identity; only a hole mixed with noise of the other sign is
+    cheaper. Edges use only in-image pixels (no zero padding, which would pull border
+    means toward depth 0).
+    """
+    return F.avg_pool2d(x, DEPTH_WINDOW, stride=1, padding=DEPTH_WINDOW // 2,
+                        count_include_pad=False)
+
+
 PSI: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "identity": lambda x: x,
     # A fixed 2x2 average pool, stride 2 (ceil: an odd last row/column is its own cell):
@@ -54,6 +76,8 @@ PSI: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "gradients": _gradients,
     # The mean over colour channels (the CVPR version's psi for RGB).
     "channel_mean": lambda x: x.mean(dim=1, keepdim=True),
+    # Depth: a local mean (see _depth_local_mean): sensor noise may change, geometry not.
+    "depth_local_mean": _depth_local_mean,
 }
 
 

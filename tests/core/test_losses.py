@@ -46,6 +46,34 @@ def test_each_psi_ignores_what_it_should() -> None:
         0, abs=1e-6)
 
 
+def test_depth_local_mean_ignores_noise_not_geometry() -> None:
+    """The depth psi: zero-mean speckle costs a fraction of what identity charges; moving a
+    'finger' (a near bar) by 3 px or changing its depth costs about what identity charges."""
+    depth = torch.ones(1, 1, 64, 64)  # the back of the cube
+    depth[..., 20:44, 30:34] = -0.5  # a finger, 4 px wide
+    parity = (torch.arange(64)[:, None] + torch.arange(64)[None, :]) % 2  # (64, 64) 0/1
+    checker = 0.1 * (parity * 2 - 1)
+    noisy = depth + checker.expand_as(depth)  # +-0.1, alternating per pixel
+    identity = self_regularization_loss(noisy, depth, "identity").item()
+    assert identity == pytest.approx(0.1)
+    assert self_regularization_loss(noisy, depth, "depth_local_mean").item() < identity / 10
+    moved = torch.ones_like(depth)
+    moved[..., 20:44, 33:37] = -0.5  # the same finger, 3 px to the right
+    shifted = self_regularization_loss(moved, depth, "depth_local_mean").item()
+    assert shifted > 0.7 * self_regularization_loss(moved, depth, "identity").item()
+    nearer = depth.clone()
+    nearer[..., 20:44, 30:34] = -0.7  # the finger 0.2 nearer (30 mm in a 300 mm cube)
+    assert self_regularization_loss(nearer, depth, "depth_local_mean").item() == pytest.approx(
+        self_regularization_loss(nearer, depth, "identity").item())
+
+
+def test_depth_local_mean_keeps_the_shape_and_border_means() -> None:
+    x = torch.full((2, 1, 9, 7), 0.25)
+    out = PSI["depth_local_mean"](x)
+    assert out.shape == x.shape  # one local mean per pixel
+    torch.testing.assert_close(out, x)  # no zero padding pulling the border toward 0
+
+
 def test_blur_keeps_an_odd_last_row() -> None:
     x = torch.zeros(1, 1, 35, 55)
     y = x.clone()

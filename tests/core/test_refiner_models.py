@@ -102,3 +102,23 @@ def test_discriminator_flops_first_layer() -> None:
     assert discriminator_flops_per_image(cfg, 35, 55) > first
     assert discriminator_flops_per_image(DiscriminatorConfig(width=0.5), 35, 55) < \
         discriminator_flops_per_image(cfg, 35, 55)
+
+
+@pytest.mark.parametrize(("preset", "size", "patches"), [("default_hand", 64, 8),
+                                                         ("paper_hand", 224, 7)])
+def test_hand_presets_shapes(preset: str, size: int, patches: int) -> None:
+    x = torch.rand(2, 1, size, size, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        refined = Refiner(REFINER_PRESETS[preset])(x)
+        logits = Discriminator(DISCRIMINATOR_PRESETS[preset])(refined)
+    assert refined.shape == (2, 1, size, size) and refined.abs().max() < 1.0
+    assert logits.shape == (2, 2, patches, patches)
+
+
+def test_default_hand_is_the_paper_trunk_at_64() -> None:
+    convs = [m for m in Discriminator(DISCRIMINATOR_PRESETS["default_hand"]).net
+             if isinstance(m, torch.nn.Conv2d)]
+    assert [(c.kernel_size[0], c.stride[0], c.out_channels) for c in convs] == [
+        (5, 2, 48), (3, 2, 32), (3, 1, 16), (1, 1, 16), (1, 1, 2)]  # half width
+    assert refiner_flops_per_image(REFINER_PRESETS["default_hand"], 64, 64) < \
+        refiner_flops_per_image(REFINER_PRESETS["paper_hand"], 224, 224) / 100
