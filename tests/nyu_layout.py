@@ -14,16 +14,13 @@ import numpy as np
 import scipy.io
 from PIL import Image
 
+from simgan_core.hand.depth_png import pack_depth_rgb
 from simgan_core.hand.joints import FRAME_H, FRAME_W, NYU_JOINT_NAMES, PALM_CENTRE, xyz_to_uvd
 
 
 def pack_depth(depth_mm: np.ndarray) -> Image.Image:
     """(480, 640) depth in mm -> the release's RGB PNG image (R 0, G high, B low byte)."""
-    depth = np.asarray(depth_mm, dtype=np.uint16)
-    rgb = np.zeros(depth.shape + (3,), dtype=np.uint8)
-    rgb[..., 1] = depth >> 8
-    rgb[..., 2] = depth & 0xFF
-    return Image.fromarray(rgb)
+    return Image.fromarray(pack_depth_rgb(np.asarray(depth_mm, dtype=np.uint16)))
 
 
 def random_joints(rng: np.random.Generator, palm_xyz: tuple[float, float, float] = (0, 0, 800)

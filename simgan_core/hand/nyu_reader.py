@@ -24,6 +24,7 @@ import scipy.io
 from PIL import Image
 
 from simgan_core.gaze.records import EmptySourceError, FormatError
+from simgan_core.hand.depth_png import unpack_depth_rgb
 from simgan_core.hand.joints import FRAME_H, FRAME_W, NYU_JOINT_NAMES
 
 JOINT_DATA_NAME = "joint_data.mat"
@@ -59,7 +60,8 @@ def list_frames(split_dir: Path, prefix: str, kinect: int = 1) -> list[int]:
 def decode_depth_png(path: Path) -> np.ndarray:
     """An NYU depth PNG -> (480, 640) uint16 depth in mm (0 = no reading).
 
-    The release stores depth in an RGB PNG: high byte in G, low byte in B, R = 0.
+    The release stores depth in an RGB PNG: high byte in G, low byte in B, R = 0
+    (the packing: simgan_core/hand/depth_png.py, shared with the simulators' writer).
     """
     path = Path(path)
     try:
@@ -78,7 +80,7 @@ def decode_depth_png(path: Path) -> np.ndarray:
     if size != (FRAME_W, FRAME_H):
         raise FormatError(f"image is {size[0]} x {size[1]}, expected {FRAME_W} x {FRAME_H}",
                           str(path))
-    return rgb[..., 1].astype(np.uint16) * 256 + rgb[..., 2].astype(np.uint16)
+    return unpack_depth_rgb(rgb)
 
 
 @dataclass(frozen=True, eq=False)
