@@ -3,6 +3,8 @@
     simgan run STAGE                 run one DVC stage's flow with params.yaml
     simgan simulate eyes ...         render UnityEyes-format synthetic eyes
     simgan simulate real-eyes ...    write the stand-in real camera (MPIIGaze layout)
+    simgan simulate hands ...        render synthetic hand depth (NYU synthdepth layout)
+    simgan simulate real-hands ...   write the stand-in real Kinect (NYU depth layout)
     simgan server status|stop        the shared local Prefect server
     simgan ablate list|run|collect   ablations as DVC experiments
     simgan results                   the README's results table, from the metrics files
@@ -36,6 +38,8 @@ app.add_typer(server_app, name="server")
 STAGES: dict[str, tuple[str, str]] = {
     "simulate-eyes": ("flows.simulate_eyes", "simulate_eyes"),
     "simulate-real-eyes": ("flows.simulate_real_eyes", "simulate_real_eyes"),
+    "simulate-hands": ("flows.simulate_hands", "simulate_hands"),
+    "simulate-real-hands": ("flows.simulate_real_hands", "simulate_real_hands"),
     "ingest-gaze": ("flows.ingest_gaze", "ingest_gaze"),
     "ingest-hand": ("flows.ingest_hand", "ingest_hand"),
     "domain-gap-gaze": ("flows.domain_gap_gaze", "domain_gap_gaze"),
@@ -119,6 +123,42 @@ def simulate_real_eyes(
     cfg = SimulateRealEyes(out_dir=str(out), subjects=subjects, per_subject=per_subject,
                            seed=seed, workers=workers)
     _run_flow("flows.simulate_real_eyes", cfg)
+
+
+@simulate_app.command("hands")
+def simulate_hands(
+    n: Annotated[int, typer.Option(help="number of frames")],
+    seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")],
+    out: Annotated[Path, typer.Option(help="output folder (gets train/)")],
+    workers: Annotated[int, typer.Option(help="processes; 0 = all cores")] = 0,
+    dask_address: Annotated[str | None, typer.Option(
+        help="a Dask scheduler (tcp://host:8786) to render on instead")] = None,
+) -> None:
+    """Render synthetic hand depth: OUT/train/synthdepth_1_NNNNNNN.png + joint_data.mat."""
+    from tasks.params import SimulateHands
+
+    cfg = SimulateHands(out_dir=str(out), n=n, seed=seed, workers=workers,
+                        dask_address=dask_address)
+    _run_flow("flows.simulate_hands", cfg)
+
+
+@simulate_app.command("real-hands")
+def simulate_real_hands(
+    n: Annotated[int, typer.Option(help="number of frames, both splits together")],
+    seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")],
+    out: Annotated[Path, typer.Option(help="output folder (gets train/ and test/)")],
+    test_fraction: Annotated[float, typer.Option(
+        help="share of the frames in test/ (subjects never in train/)")] = 0.3,
+    workers: Annotated[int, typer.Option(help="processes; 0 = all cores")] = 0,
+    dask_address: Annotated[str | None, typer.Option(
+        help="a Dask scheduler (tcp://host:8786) to render on instead")] = None,
+) -> None:
+    """Write the stand-in real Kinect: OUT/{train,test}/depth_1_NNNNNNN.png + joint_data.mat."""
+    from tasks.params import SimulateRealHands
+
+    cfg = SimulateRealHands(out_dir=str(out), n=n, test_fraction=test_fraction, seed=seed,
+                            workers=workers, dask_address=dask_address)
+    _run_flow("flows.simulate_real_hands", cfg)
 
 
 def _params(path: Path) -> object:

@@ -53,6 +53,27 @@ class SimulateRealEyes(Section):
     workers: WorkerCount
 
 
+class SimulateHands(Section):
+    """`simgan simulate hands`: synthetic hand depth renders, NYU layout (synthdepth)."""
+
+    out_dir: str  # gets train/synthdepth_1_NNNNNNN.png + train/joint_data.mat
+    n: PositiveInt
+    seed: int
+    workers: WorkerCount
+    dask_address: str | None  # run the frame-range tasks there
+
+
+class SimulateRealHands(Section):
+    """`simgan simulate real-hands`: the stand-in real Kinect, NYU layout (depth)."""
+
+    out_dir: str  # gets train/ and test/, each depth_1_NNNNNNN.png + joint_data.mat
+    n: PositiveInt  # frames in both splits together
+    test_fraction: Annotated[float, Field(gt=0.0, lt=1.0)]  # test hands: other subjects
+    seed: int
+    workers: WorkerCount
+    dask_address: str | None  # run the frame-range tasks there
+
+
 class IngestGaze(Section):
     """Raw UnityEyes + MPIIGaze trees -> validated canonical shards."""
 
@@ -279,6 +300,8 @@ class Regenerate(Section):
 class Params(Section):
     simulate_eyes: SimulateEyes
     simulate_real_eyes: SimulateRealEyes
+    simulate_hands: SimulateHands
+    simulate_real_hands: SimulateRealHands
     ingest_gaze: IngestGaze
     ingest_hand: IngestHand
     domain_gap_gaze: DomainGapGaze

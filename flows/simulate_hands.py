@@ -1,0 +1,41 @@
+"""Stage `simulate_hands`: synthetic hand depth renders in the NYU layout.
+
+    plan (check, prepare train/) -> one task per frame range (a local process pool, or a
+    Dask cluster at cfg.dask_address) -> joint_data.mat -> summary
+"""
+
+from __future__ import annotations
+
+import time
+
+from prefect import flow
+
+from flows.runners import fan_out_runner
+from tasks.artifacts import publish_summary
+from tasks.params import SimulateHands, resolve_workers
+from tasks.simulate_hands import (
+    plan_synthdepth_ranges,
+    render_synthdepth_range,
+    write_hand_joint_data,
+)
+
+
+@flow(name="simulate-hands")
+def simulate_hands_flow(cfg: SimulateHands) -> dict:
+    started = time.perf_counter()
+    ranges = plan_synthdepth_ranges(cfg, resolve_workers(cfg.workers))
+    joints = [f.result() for f in [render_synthdepth_range.submit(cfg, r) for r in ranges]]
+    counts = write_hand_joint_data(cfg.out_dir, ranges, joints)
+    seconds = time.perf_counter() - started
+    count = sum(counts.values())
+    summary = {**counts, "count": count, "seconds": seconds,
+               "frames_per_s": count / max(seconds, 1e-9), "tasks": len(ranges),
+               "dask_address": cfg.dask_address}
+    publish_summary("simulate-hands", summary)
+    return summary
+
+
+def run(cfg: SimulateHands) -> dict:
+    """On a process pool of cfg.workers, or on the Dask cluster at cfg.dask_address."""
+    runner = fan_out_runner(resolve_workers(cfg.workers), cfg.dask_address)
+    return simulate_hands_flow.with_options(task_runner=runner)(cfg)
