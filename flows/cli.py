@@ -50,6 +50,9 @@ STAGES: dict[str, tuple[str, str]] = {
     "train-estimator-gaze": ("flows.train_estimator_gaze", "train_estimator_gaze"),
     "evaluate-gaze": ("flows.evaluate_gaze", "evaluate_gaze"),
     "report-gaze": ("flows.report_gaze", "report_gaze"),
+    "train-estimator-hand": ("flows.train_estimator_hand", "train_estimator_hand"),
+    "evaluate-hand": ("flows.evaluate_hand", "evaluate_hand"),
+    "report-hand": ("flows.report_hand", "report_hand"),
 }
 
 
@@ -213,11 +216,15 @@ def ablate_collect(params: Path = Path("params.yaml")) -> None:
 def results(
     readme: Path = Path("README.md"),
     metrics_dir: Path = Path("metrics/gaze"),
+    hand_metrics_dir: Annotated[Path, typer.Option(
+        help="hand rows (next to the paper's Table 4) when its evaluate.json exists")
+    ] = Path("metrics/hand"),
 ) -> None:
     """Regenerate the README's results section from the metrics files."""
     from tasks.results_table import results_markdown, update_readme
 
-    changed = update_readme(readme, results_markdown(metrics_dir))
+    changed = update_readme(readme, results_markdown(metrics_dir,
+                                                     hand_metrics_dir=hand_metrics_dir))
     typer.echo(f"{readme}: {'updated' if changed else 'already up to date'}")
 
 

@@ -19,8 +19,8 @@ from simgan_core.result_rows import (
     MetricColumn,
     ablation_table,
     format_value,
+    headline_sentences,
     ordered,
-    ratio_sentence,
     result_header,
     result_rows,
     training_set_label,
@@ -50,6 +50,27 @@ figcaption { color: #555; font-size: .9em; }
 
 
 @dataclass(frozen=True)
+class CurveText:
+    """How the error-curve plot reads: gaze's Fig. 7 CDF or hand's PCK curve."""
+
+    heading: str = "Error distribution"
+    title: str = "Error on the real test set (cumulative)"
+    y_label: str = "images within error (%)"
+    caption: str = ("Share of real test images whose error is at most the threshold, mean "
+                    "over seeds (as in the paper's Fig. 7).")
+
+
+CDF_CURVE_TEXT = CurveText()  # gaze's
+PCK_CURVE_TEXT = CurveText(
+    heading="Joints within a distance (PCK curve)",
+    title="Joint error on the real test set (cumulative)",
+    y_label="joints within distance (%)",
+    caption=("Share of the 14 joints of the real test crops whose predicted position is "
+             "within d pixels of the label, at the paper's 224-pixel crop scale, mean over "
+             "seeds; the value at 5 px is the paper's hand metric."))
+
+
+@dataclass(frozen=True)
 class ReportInputs:
     """Everything the page shows; optional parts left as None are skipped.
 
@@ -71,6 +92,7 @@ class ReportInputs:
     ablations: Mapping[str, Mapping[str, Any]] | None = None
     summaries: Sequence[tuple[str, Mapping[str, Any]]] = ()
     notes: Sequence[str] = ()
+    curve_text: CurveText = CDF_CURVE_TEXT
 
 
 def floats(values: Sequence[str | float]) -> list[float]:
@@ -130,8 +152,7 @@ def results_section(evaluation: Mapping[str, Any], columns: Sequence[MetricColum
         parts.append(f"<p>{escape(training_set_label('real_oracle'))} is trained on the real "
                      "images' own labels, which a SimGAN user does not have: it shows how good "
                      "an estimator can get, not a competing method.</p>")
-    sentence = ratio_sentence(evaluation)
-    if sentence:
+    for sentence in headline_sentences(evaluation):
         parts.append(f"<p><strong>{escape(sentence)}</strong></p>")
     return "\n".join(parts)
 
@@ -142,23 +163,22 @@ def _axis_name(column: str) -> str:
     return f"{stem} ({unit})" if stem else column
 
 
-def error_cdf_svg(cdf: Columns) -> str:
-    """The paper's Fig. 7: percent of test images within each error threshold."""
+def error_cdf_svg(cdf: Columns, text: CurveText = CDF_CURVE_TEXT) -> str:
+    """The paper's Fig. 7 (gaze) or the PCK curve (hand): percent of test images or
+    joints within each error threshold."""
     x_key, *sets = list(cdf)
     x = floats(cdf[x_key])
     series = [Series(training_set_label(s), x, floats(cdf[s])) for s in ordered(sets)]
-    return line_plot_svg(series, title="Error on the real test set (cumulative)",
-                         x_label=_axis_name(x_key), y_label="images within error (%)",
-                         x_range=(min(x), max(x)), y_range=(0.0, 100.0))
+    return line_plot_svg(series, title=text.title, x_label=_axis_name(x_key),
+                         y_label=text.y_label, x_range=(min(x), max(x)), y_range=(0.0, 100.0))
 
 
-def error_cdf_section(cdf: Columns | None) -> str:
-    """The CDF plot with its caption; empty without a CDF."""
+def error_cdf_section(cdf: Columns | None, text: CurveText = CDF_CURVE_TEXT) -> str:
+    """The curve plot with its caption; empty without a curve."""
     if not cdf:
         return ""
-    return ("<h2>Error distribution</h2>\n<figure>" + error_cdf_svg(cdf) + "<figcaption>"
-            "Share of real test images whose error is at most the threshold, mean over seeds "
-            "(as in the paper's Fig. 7).</figcaption></figure>")
+    return (f"<h2>{escape(text.heading)}</h2>\n<figure>" + error_cdf_svg(cdf, text)
+            + f"<figcaption>{escape(text.caption)}</figcaption></figure>")
 
 
 def phase_markers(curves: Columns) -> list[Marker]:
@@ -226,7 +246,7 @@ def render_report(inputs: ReportInputs) -> str:
         "<h2>Samples</h2>" if inputs.images else "",
         *(image_figure(caption, png) for caption, png in inputs.images),
         results_section(inputs.evaluation, inputs.metric_columns),
-        error_cdf_section(inputs.error_cdf),
+        error_cdf_section(inputs.error_cdf, inputs.curve_text),
         ablation_section(inputs.ablations),
         refiner_section(inputs.refiner_curves),
         "<h2>Stage figures</h2>" if inputs.summaries else "",

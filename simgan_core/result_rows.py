@@ -107,6 +107,23 @@ def ratio_sentence(evaluation: Mapping[str, Any]) -> str | None:
             f"here {verdict}).")
 
 
+def gap_sentence(evaluation: Mapping[str, Any]) -> str | None:
+    """The measured share of the synthetic-to-real gap that refinement closed (hand:
+    refined_gap_closed on pck_5px), in words; None when absent."""
+    closed = evaluation.get("refined_gap_closed")
+    if not isinstance(closed, int | float):
+        return None
+    return (f"Share of the gap in joints within 5 px between the estimator trained on raw "
+            f"synthetic images and the one trained on real labels that training on refined "
+            f"images closed: {closed:.3f} (1 = all of it, 0 = none, below 0 = worse than "
+            f"synthetic).")
+
+
+def headline_sentences(evaluation: Mapping[str, Any]) -> list[str]:
+    """Every headline sentence an evaluate.json supports (gaze ratio, hand gap closed)."""
+    return [s for s in (ratio_sentence(evaluation), gap_sentence(evaluation)) if s]
+
+
 def format_value(value: Any) -> str:
     """A JSON value as short text: floats to 4 significant digits, lists joined."""
     if isinstance(value, bool) or value is None:

@@ -13,20 +13,26 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_write_text
-from simgan_core.domain import GAZE
+from simgan_core.domain import GAZE, Domain
 from simgan_core.gaze.regressor import RegressorConfig, mean_angular_error, train_regressor
 from simgan_core.shards import iter_samples
 
 
-def load_split(split_dir: Path, limit: int, with_keys: bool = False) -> Any:
-    """The first `limit` samples of a split: (N, H, W) uint8 images, (N, 2) pitch/yaw
+def load_split(split_dir: Path, limit: int, with_keys: bool = False,
+               domain: Domain = GAZE) -> Any:
+    """The first `limit` samples of a split: (N, H, W) images as stored (uint8 for gaze,
+    uint16 for hand), (N, L) label vectors (gaze: pitch/yaw; hand: 14 joints' uv)
     (and the keys, with_keys=True)."""
     images, labels, keys = [], [], []
     for sample in iter_samples(sorted(split_dir.glob("*.tar"))):
         if len(images) == limit:
             break
+        try:
+            labels.append(domain.label_vector(sample.annotation))
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{split_dir}: sample {sample.key} has no {domain.name} label "
+                             f"({err!r})") from None
         images.append(sample.image)
-        labels.append(GAZE.label_vector(sample.annotation))
         keys.append(sample.key)
     if not images:
         raise ValueError(f"{split_dir}: no samples")

@@ -223,8 +223,10 @@ class TrainingSet(Section):
         return self
 
 
-class TrainEstimatorGaze(Section):
-    """One gaze estimator per training set and seed, same architecture and budget."""
+class TrainEstimator(Section):
+    """One estimator per training set and seed, same architecture and budget.
+
+    One schema for every domain's section (train_estimator_gaze, train_estimator_hand)."""
 
     shards_dir: str
     models_dir: str  # -> <models_dir>/<training set>/seed<k>.pt
@@ -239,10 +241,13 @@ class TrainEstimatorGaze(Section):
     training_sets: dict[str, TrainingSet]
 
     @model_validator(mode="after")
-    def _seeds(self) -> TrainEstimatorGaze:
+    def _seeds(self) -> TrainEstimator:
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ValueError("seeds must be a non-empty list of distinct integers")
         return self
+
+
+TrainEstimatorGaze = TrainEstimator  # the name the gaze code and tests know
 
 
 class EvaluateGaze(Section):
@@ -256,12 +261,33 @@ class EvaluateGaze(Section):
     cdf_step_deg: float
 
 
+class EvaluateHand(Section):
+    """Every hand estimator on real_test: joint errors, PCK, the PCK curve."""
+
+    shards_dir: str
+    models_dir: str
+    metrics_file: str
+    curve_file: str  # PCK curve (percent of joints within d px at 224 scale), for dvc plots
+    curve_max_px: Annotated[float, Field(gt=0.0)]
+    curve_step_px: Annotated[float, Field(gt=0.0)]
+
+
 class ReportGaze(Section):
     """reports/gaze/index.html from the metrics files and sample grids."""
 
     out_file: str
     metrics_dir: str
     samples_file: str
+
+
+class ReportHand(Section):
+    """reports/hand/index.html: depth sample grids from the shards, results, curves."""
+
+    out_file: str
+    metrics_dir: str
+    shards_dir: str  # synthetic/, refined/ (when present) and real_train/ for the grids
+    samples_per_row: PositiveInt
+    samples_file: str  # train_refiner_hand's sample grid (shown when present)
 
 
 class AblationsGaze(Section):
@@ -308,9 +334,12 @@ class Params(Section):
     train_refiner_gaze: TrainRefiner
     train_refiner_hand: TrainRefiner
     refine: Refine
-    train_estimator_gaze: TrainEstimatorGaze
+    train_estimator_gaze: TrainEstimator
+    train_estimator_hand: TrainEstimator
     evaluate_gaze: EvaluateGaze
+    evaluate_hand: EvaluateHand
     report_gaze: ReportGaze
+    report_hand: ReportHand
     ablations_gaze: AblationsGaze
     regenerate: Regenerate
 

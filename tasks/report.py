@@ -4,18 +4,22 @@ one self-contained HTML page (`simgan_core/report_html.py`) a person can open fr
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_write_text
 from simgan_core.domain import get_domain
-from simgan_core.report_html import ReportInputs, render_report
+from simgan_core.grid import display_uint8, grid_scale, image_grid
+from simgan_core.report_html import CDF_CURVE_TEXT, CurveText, ReportInputs, render_report
 from simgan_core.result_rows import metric_columns
+from simgan_core.shards import iter_samples
 
 T = TypeVar("T")
 
@@ -24,6 +28,14 @@ STAND_IN_DATA_NOTE = (
     "stand-in real camera (the same eye geometry through a different appearance model, "
     "written in MPIIGaze's format), not the public datasets. The stand-in's labels are "
     "used only for evaluation and for the real-data oracle.")
+
+HAND_STAND_IN_DATA_NOTE = (
+    "This run uses the project's built-in hand simulator (synthetic depth renders written "
+    "in the NYU hand pose release's format) and its stand-in real Kinect (the same kind of "
+    "poses through a structured-light sensor model: holes, flying pixels, quantization, "
+    "noise, background), not the public NYU dataset. The stand-in's labels are used only "
+    "for evaluation and for the real-data oracle. Depth crops are shown near = dark, back "
+    "of the crop cube (and holes) = white.")
 
 # (file in metrics_dir, heading) of the key/value tables at the end of the page.
 SUMMARY_FILES = (
@@ -60,24 +72,55 @@ def _optional(path: Path, reader: Callable[[Path], T], notes: list[str]) -> T | 
     return None
 
 
+@task(name="sample-grid", cache_policy=NO_CACHE)
+def sample_grid(domain: str, shards_dir: Path, splits: Sequence[str], n: int,
+                notes: list[str]) -> bytes | None:
+    """A PNG with one row per split present under shards_dir: its first n samples (the
+    same keys in every row when the splits share them, as refined shares synthetic's).
+    A missing split is noted and skipped; None when no split is there."""
+    dom = get_domain(domain)
+    rows = []
+    for split in splits:
+        tars = sorted((shards_dir / split).glob("*.tar"))
+        if not tars:
+            notes.append(f"{shards_dir / split}: no shards, its sample row is skipped.")
+            continue
+        images = []
+        for sample in iter_samples(tars):
+            if len(images) == n:
+                break
+            images.append(sample.image)
+        rows.append(display_uint8(np.stack(images), dom))
+    if not rows:
+        return None
+    buf = io.BytesIO()
+    image_grid(rows, scale=grid_scale(dom.image_hw)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 @task(name="write-report", cache_policy=NO_CACHE)
-def write_report(domain: str, metrics_dir: Path, images: Mapping[str, Path], out_file: Path,
-                 data_note: str, metric_keys: Sequence[str] | None = None) -> Path:
+def write_report(domain: str, metrics_dir: Path, images: Mapping[str, Path | bytes],
+                 out_file: Path, data_note: str, metric_keys: Sequence[str] | None = None,
+                 curve_file: str = "error_cdf.csv", curve_text: CurveText = CDF_CURVE_TEXT,
+                 notes: Sequence[str] = ()) -> Path:
     """Write `out_file` (e.g. reports/gaze/index.html) atomically and return its path.
 
-    metrics_dir holds evaluate.json (required) and, optionally, error_cdf.csv,
-    refiner_curves.csv, ablations.json, refiner.json, domain_gap.json, ingest.json.
-    images maps a caption to a PNG (e.g. the synthetic | refined | real grid).
-    metric_keys: evaluate.json's metric keys to tabulate; default the domain's own.
+    metrics_dir holds evaluate.json (required) and, optionally, the error curve
+    (`curve_file`: error_cdf.csv for gaze, pck_curve.csv for hand), refiner_curves.csv,
+    ablations.json, refiner.json, domain_gap.json, ingest.json.
+    images maps a caption to a PNG file or PNG bytes (e.g. the synthetic | refined |
+    real grid). metric_keys: evaluate.json's metric keys to tabulate; default the
+    domain's own. notes: sentences for the reader, shown with the missing-input notes.
     """
     evaluate_file = metrics_dir / "evaluate.json"
     if not evaluate_file.exists():
         raise FileNotFoundError(
             f"{evaluate_file} not found: the report needs the evaluate stage's metrics")
-    notes: list[str] = []
+    notes = list(notes)
     keys = metric_keys if metric_keys is not None else get_domain(domain).metrics
     pictures = [(caption, png) for caption, path in images.items()
-                if (png := _optional(path, Path.read_bytes, notes)) is not None]
+                if (png := path if isinstance(path, bytes)
+                    else _optional(path, Path.read_bytes, notes)) is not None]
     summaries = [(heading, s) for name, heading in SUMMARY_FILES
                  if (s := _optional(metrics_dir / name, read_json, notes)) is not None]
     inputs = ReportInputs(
@@ -86,11 +129,12 @@ def write_report(domain: str, metrics_dir: Path, images: Mapping[str, Path], out
         evaluation=read_json(evaluate_file),
         metric_columns=metric_columns(keys),
         images=pictures,
-        error_cdf=_optional(metrics_dir / "error_cdf.csv", read_csv_columns, notes),
+        error_cdf=_optional(metrics_dir / curve_file, read_csv_columns, notes),
         refiner_curves=_optional(metrics_dir / "refiner_curves.csv", read_csv_columns, notes),
         ablations=_optional(metrics_dir / "ablations.json", read_json, notes),
         summaries=summaries,
         notes=notes,
+        curve_text=curve_text,
     )
     atomic_write_text(out_file, render_report(inputs))
     return out_file

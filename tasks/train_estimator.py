@@ -1,7 +1,10 @@
-"""Train the downstream gaze estimators: one per (training set, seed), same budget.
+"""Train the downstream estimators of a domain: one per (training set, seed), same budget.
 
-Each is saved as `<models_dir>/<training set>/seed<k>.pt` (weights_only-loadable:
-weights, config, which split and which samples trained it).
+Written once for every domain: the domain's estimator family (gaze: the pitch/yaw
+regressor; hand: the heatmap hourglass; simgan_core/estimator_family.py) trains and
+rebuilds the models. Each is saved as `<models_dir>/<training set>/seed<k>.pt`
+(weights_only-loadable: weights, config, domain, which split and which samples
+trained it).
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_write_bytes
 from simgan_core.augment import AugmentConfig
-from simgan_core.gaze.estimator import EstimatorConfig, build_estimator, train_estimator
+from simgan_core.domain import get_domain
+from simgan_core.estimator_family import estimator_family
 from tasks.domain_gap import load_split
-from tasks.params import TrainEstimatorGaze, TrainingSet
+from tasks.params import TrainEstimator, TrainingSet
 
 LOG_EVERY = 250  # steps
 
@@ -31,13 +35,15 @@ def estimator_path(models_dir: Path, training_set: str, seed: int) -> Path:
     return models_dir / training_set / f"seed{seed}.pt"
 
 
-def estimator_config(cfg: TrainEstimatorGaze, training_set: TrainingSet, seed: int
-                     ) -> EstimatorConfig:
-    return EstimatorConfig(preset=cfg.preset, steps=cfg.steps, batch_size=cfg.batch_size,
-                           lr=cfg.lr, seed=seed, augment=training_set.augment)
+def estimator_config(cfg: TrainEstimator, training_set: TrainingSet, seed: int,
+                     domain: str = "gaze") -> Any:
+    """The domain family's EstimatorConfig for one training set and seed."""
+    family = estimator_family(get_domain(domain))
+    return family.config(preset=cfg.preset, steps=cfg.steps, batch_size=cfg.batch_size,
+                         lr=cfg.lr, seed=seed, augment=training_set.augment)
 
 
-def save_estimator(path: Path, model: torch.nn.Module, config: EstimatorConfig,
+def save_estimator(path: Path, model: torch.nn.Module, config: Any,
                    record: dict[str, Any]) -> None:
     buf = io.BytesIO()
     torch.save({"state_dict": model.state_dict(), "config": asdict(config), **record}, buf)
@@ -45,29 +51,35 @@ def save_estimator(path: Path, model: torch.nn.Module, config: EstimatorConfig,
 
 
 def load_estimator(path: Path) -> tuple[torch.nn.Module, dict[str, Any]]:
-    """An estimator saved by save_estimator (weights_only: no code runs from the file)."""
+    """An estimator saved by save_estimator (weights_only: no code runs from the file);
+    its domain is in the file (files from before domains were recorded are gaze)."""
     state = torch.load(path, weights_only=True, map_location="cpu")
+    family = estimator_family(get_domain(state.get("domain", "gaze")))
     raw = state["config"]
-    config = EstimatorConfig(**{**raw, "augment_config": AugmentConfig(**raw["augment_config"])})
-    model = build_estimator(config.preset)
+    config = family.config(**{**raw, "augment_config": AugmentConfig(**raw["augment_config"])})
+    model = family.build(config.preset)
     model.load_state_dict(state["state_dict"])
     return model.eval(), state
 
 
 @task(name="load-training-set", cache_policy=NO_CACHE)
-def load_training_set(shards_dir: Path, training_set: TrainingSet, limit: int
-                      ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(N, H, W) uint8 images, (N, 2) pitch/yaw radians, and the sample keys."""
-    images, labels, keys = load_split(shards_dir / training_set.split, limit, with_keys=True)
+def load_training_set(shards_dir: Path, training_set: TrainingSet, limit: int,
+                      domain: str = "gaze") -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(N, H, W) images as stored, (N, L) labels (gaze: pitch/yaw radians; hand: the 14
+    joints' uv in crop pixels, flattened), and the sample keys."""
+    images, labels, keys = load_split(shards_dir / training_set.split, limit, with_keys=True,
+                                      domain=get_domain(domain))
     return images, labels, keys
 
 
 @task(name="train-estimator", cache_policy=NO_CACHE)
-def train_one(cfg: TrainEstimatorGaze, name: str, seed: int, data: tuple) -> dict[str, Any]:
+def train_one(cfg: TrainEstimator, name: str, seed: int, data: tuple, domain: str = "gaze"
+              ) -> dict[str, Any]:
     torch.set_num_threads(cfg.threads)
     images, labels, keys = data
     training_set = cfg.training_sets[name]
-    config = estimator_config(cfg, training_set, seed)
+    family = estimator_family(get_domain(domain))
+    config = estimator_config(cfg, training_set, seed, domain)
     logger = get_run_logger()
 
     def log(step: int, values: dict[str, float]) -> None:
@@ -75,8 +87,9 @@ def train_one(cfg: TrainEstimatorGaze, name: str, seed: int, data: tuple) -> dic
             logger.info("%s seed %d: step %d/%d loss %.4f", name, seed, step + 1,
                         config.steps, values["loss"])
 
-    model = train_estimator(images, labels, config, log=log)
-    record = {"training_set": name, "split": training_set.split, "n_train": len(images),
+    model = family.train(images, labels, config, log=log)
+    record = {"domain": domain, "training_set": name, "split": training_set.split,
+              "n_train": len(images),
               "train_keys_sha256": hashlib.sha256("\n".join(keys).encode()).hexdigest()}
     save_estimator(estimator_path(Path(cfg.models_dir), name, seed), model, config, record)
     return record

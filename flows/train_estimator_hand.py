@@ -1,0 +1,10 @@
+"""Stage `train_estimator_hand@<training set>`: the train_estimator flow for hand pose."""
+
+from __future__ import annotations
+
+from flows.train_estimator import run_domain
+from tasks.params import TrainEstimator
+
+
+def run(cfg: TrainEstimator, item: str | None = None) -> dict:
+    return run_domain(cfg, item, "hand")

@@ -1,0 +1,163 @@
+"""The hand stages on the tiny hand corpus: train (every training set, 2 seeds), evaluate
+(keys, PCK curve, leak checks), report (one self-contained page), README rows."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flows.evaluate_hand import evaluate_hand_flow
+from flows.report_hand import report_hand_flow
+from flows.train_estimator import run_domain
+from tasks.evaluate_gaze import check_leak_free, refined_gap_closed
+from tasks.params import EvaluateHand, ReportHand, TrainEstimator, TrainingSet
+from tasks.results_table import results_markdown
+from tasks.train_estimator import load_estimator
+
+TRAINING_SETS = {"synthetic": ("synthetic", False), "synthetic_aug": ("synthetic", True),
+                 "refined": ("refined", False), "real_oracle": ("real_train", False)}
+
+
+def _train_cfg(shards: Path, models: Path) -> TrainEstimator:
+    return TrainEstimator(
+        shards_dir=str(shards), models_dir=str(models), preset="default", steps=3,
+        batch_size=4, lr=1e-3, seeds=[0, 1], max_train_samples=100, workers=1, threads=1,
+        training_sets={k: TrainingSet(split=s, augment=a) for k, (s, a) in TRAINING_SETS.items()})
+
+
+def _eval_cfg(shards: Path, models: Path, metrics: Path) -> EvaluateHand:
+    return EvaluateHand(shards_dir=str(shards), models_dir=str(models),
+                        metrics_file=str(metrics / "evaluate.json"),
+                        curve_file=str(metrics / "pck_curve.csv"), curve_max_px=20.0,
+                        curve_step_px=0.5)
+
+
+@pytest.fixture
+def trained(hand_shards: Path, tmp_path: Path, prefect_api: str) -> tuple[Path, Path]:
+    """The fixture corpus plus a refined split (synthetic's keys and annotations, as
+    refine writes them) and 2 seeds of every training set, 3 steps each."""
+    shutil.copytree(hand_shards / "synthetic", hand_shards / "refined")
+    models = tmp_path / "models"
+    cfg = _train_cfg(hand_shards, models)
+    for name in TRAINING_SETS:
+        summary = run_domain(cfg, name, "hand")
+        assert summary["seeds"] == 2 and summary["split"] == TRAINING_SETS[name][0]
+    return hand_shards, models
+
+
+def test_train_evaluate_report_on_the_fixture(trained: tuple[Path, Path], tmp_path: Path
+                                              ) -> None:
+    shards, models = trained
+    model, state = load_estimator(models / "synthetic_aug" / "seed1.pt")
+    assert state["domain"] == "hand" and state["config"]["augment"] is True
+    assert state["config"]["seed"] == 1 and state["n_train"] == 48
+
+    metrics_dir = tmp_path / "metrics" / "hand"
+    metrics = evaluate_hand_flow(_eval_cfg(shards, models, metrics_dir))
+    assert json.loads((metrics_dir / "evaluate.json").read_text()) == metrics
+    assert metrics["real_test_n"] == 24
+    assert set(TRAINING_SETS) <= set(metrics)
+    for name in TRAINING_SETS:
+        entry = metrics[name]
+        for key in ("pck_5px", "pck_5px_std", "mean_px", "mean_px_std", "seeds", "per_seed"):
+            assert key in entry, (name, key)
+        assert entry["seeds"] == 2 and set(entry["per_seed"]) == {"0", "1"}
+        assert 0.0 <= entry["pck_5px"] <= 100.0 and entry["mean_px"] > 0
+    assert "refined_gap_closed" in metrics  # a number, or null when there is no gap
+    with open(metrics_dir / "pck_curve.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["error_px", *TRAINING_SETS]
+    assert len(rows) == 42 and rows[1][0] == "0" and rows[-1][0] == "20"
+    pck_at_5 = next(r for r in rows if r[0] == "5")
+    assert float(pck_at_5[1]) == pytest.approx(metrics["synthetic"]["pck_5px"], abs=0.01)
+
+    (metrics_dir / "refiner_curves.csv").write_text(
+        "step,phase,loss_reg,disc_acc_real,disc_acc_refined\n10,adversarial,0.1,0.6,0.4\n"
+        "20,adversarial,0.09,0.55,0.45\n")
+    out = tmp_path / "reports" / "hand" / "index.html"
+    report_hand_flow(ReportHand(out_file=str(out), metrics_dir=str(metrics_dir),
+                                shards_dir=str(shards), samples_per_row=4,
+                                samples_file=str(tmp_path / "absent.png")))
+    assert sorted(p.name for p in out.parent.iterdir()) == ["index.html"]
+    page = out.read_text(encoding="utf-8")
+    assert "SimGAN sim-to-real report: hand" in page and "stand-in real Kinect" in page
+    assert page.count("data:image/png;base64,") == 1  # the shard grid; the refiner's absent
+    assert "absent.png not found" in page
+    assert "within 5 px (%)" in page and "Joints within a distance (PCK curve)" in page
+    assert "Refiner training" in page and page.count("<svg") == 3  # PCK, losses, accuracy
+    assert "<script" not in page and not re.search(r"(src|href)=\"(?!data:)", page)
+
+
+def test_a_real_test_key_in_a_training_split_is_refused(trained: tuple[Path, Path],
+                                                        tmp_path: Path) -> None:
+    shards, models = trained
+    manifest = pd.read_parquet(shards / "real_train" / "manifest.parquet")
+    manifest.loc[0, "key"] = "realtest-0000003"
+    manifest.to_parquet(shards / "real_train" / "manifest.parquet", index=False)
+    with pytest.raises(ValueError, match="1 real_test samples are in the training split "
+                                         "'real_train'"):
+        evaluate_hand_flow(_eval_cfg(shards, models, tmp_path / "m"))
+    assert not (tmp_path / "m" / "evaluate.json").exists()
+
+
+def _hand_manifests(root: Path, files: dict[str, list[str]]) -> Path:
+    for split, names in files.items():
+        (root / split).mkdir(parents=True)
+        pd.DataFrame({"key": [f"{split}-{i}" for i in range(len(names))],
+                      "source_file": names}).to_parquet(root / split / "manifest.parquet")
+    return root
+
+
+def test_hand_provenance_must_come_from_another_folder(tmp_path: Path) -> None:
+    clean = {"real_test": ["test/depth_1_0000001.png"],
+             "real_train": ["train/depth_1_0000001.png"],
+             "synthetic": ["train/synthdepth_1_0000001.png"]}
+    check_leak_free(_hand_manifests(tmp_path / "a", clean), {"synthetic"}, "hand")
+    renders_of_test = {**clean, "synthetic": ["test/synthdepth_1_0000002.png"]}
+    with pytest.raises(ValueError, match=r"'synthetic' comes from real_test's folder \['test'\]"):
+        check_leak_free(_hand_manifests(tmp_path / "b", renders_of_test), {"synthetic"}, "hand")
+    same_file = {**clean, "real_train": ["test/depth_1_0000001.png"]}
+    with pytest.raises(ValueError, match="1 real_test source files also feed"):
+        check_leak_free(_hand_manifests(tmp_path / "c", same_file), set(), "hand")
+
+
+def test_refined_gap_closed_on_known_numbers() -> None:
+    metrics = {"synthetic": {"pck_5px": 60.0}, "refined": {"pck_5px": 66.0},
+               "real_oracle": {"pck_5px": 70.0}}
+    assert refined_gap_closed(metrics) == 0.6
+    assert refined_gap_closed({**metrics, "refined": {"pck_5px": 55.0}}) == -0.5
+    assert refined_gap_closed({**metrics, "real_oracle": {"pck_5px": 60.0}}) is None
+    assert refined_gap_closed({"synthetic": {"pck_5px": 1.0}}) is None
+    # The paper's Table 4: (72.4 - 69.7) / (74.5 - 69.7) = 0.5625.
+    paper = {"synthetic": {"pck_5px": 69.7}, "refined": {"pck_5px": 72.4},
+             "real_oracle": {"pck_5px": 74.5}}
+    assert refined_gap_closed(paper) == pytest.approx(0.5625, abs=1e-3)
+
+
+def test_readme_gets_hand_rows_next_to_table_4_only_with_hand_metrics(tmp_path: Path) -> None:
+    gaze, hand = tmp_path / "gaze", tmp_path / "hand"
+    gaze.mkdir()
+    (gaze / "evaluate.json").write_text(json.dumps(
+        {"synthetic": {"mean_deg": 9.0, "median_deg": 8.0, "within_7deg": 40.0, "seeds": 3}}))
+    assert "Hand pose" not in results_markdown(gaze, hand_metrics_dir=hand)
+    hand.mkdir()
+    (hand / "evaluate.json").write_text(json.dumps({
+        "synthetic": {"pck_5px": 61.34, "pck_5px_std": 1.5, "mean_px": 5.5, "seeds": 3,
+                      "n_train": 6000},
+        "refined": {"pck_5px": 66.0, "mean_px": 4.9, "seeds": 3, "n_train": 6000},
+        "real_oracle": {"pck_5px": 70.0, "mean_px": 4.1, "seeds": 3, "n_train": 2100},
+        "real_test_n": 900, "refined_gap_closed": 0.543}))
+    md = results_markdown(gaze, hand_metrics_dir=hand)
+    hand_part = md[md.index("### Hand pose"):]
+    assert "| synthetic | 61.3 ± 1.5 | 5.50 | 3 | 6000 |" in hand_part
+    assert "| training set | within 5 px (%) | mean error (px) |" in hand_part
+    assert "900 held-out real test crops" in hand_part and "0.543" in hand_part
+    assert "Table 4" in hand_part
+    for row in ("| synthetic | 69.7 |", "| refined | 72.4 |", "| real | 74.5 |"):
+        assert row in hand_part
