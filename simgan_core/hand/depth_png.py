@@ -45,10 +45,13 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 
 def encode_depth_png(depth_mm: np.ndarray) -> bytes:
     """(H, W) uint16 mm -> the bytes of an NYU-style RGB PNG (8 bits per channel)."""
-    rgb = pack_depth_rgb(depth_mm)
-    h, w, _ = rgb.shape
-    rows = np.zeros((h, 1 + 3 * w), dtype=np.uint8)  # each row: filter byte 0, then RGB
-    rows[:, 1:] = rgb.reshape(h, 3 * w)
+    depth = np.asarray(depth_mm)
+    if depth.dtype != np.uint16 or depth.ndim != 2:
+        raise TypeError(f"depth must be (H, W) uint16 millimetres, got {depth.shape} {depth.dtype}")
+    h, w = depth.shape
+    rows = np.zeros((h, 1 + 3 * w), dtype=np.uint8)  # each row: filter byte 0, then R G B
+    rows[:, 2::3] = depth >> 8  # G: high byte (R stays 0)
+    rows[:, 3::3] = depth & 0xFF  # B: low byte
     header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)  # 8-bit, truecolour, no interlace
     return (PNG_SIGNATURE + _png_chunk(b"IHDR", header)
             + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), ZLIB_LEVEL))

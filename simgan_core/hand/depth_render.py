@@ -83,13 +83,17 @@ def _cylinder_t(rx: np.ndarray, ry: np.ndarray, rdrd: np.ndarray, a: np.ndarray,
     return np.where(hit, t, np.inf)
 
 
-def draw_capsule(depth: np.ndarray, a: np.ndarray, b: np.ndarray, r: float) -> None:
-    """Z-buffer the capsule (segment a-b, radius r; camera frame, mm) into depth, in place."""
+def draw_capsule(depth: np.ndarray, a: np.ndarray, b: np.ndarray, r: float,
+                 start_cap: bool = True) -> None:
+    """Z-buffer the capsule (segment a-b, radius r; camera frame, mm) into depth, in place.
+    start_cap=False leaves out the sphere at a (when a larger one is drawn there anyway)."""
     box = _screen_box(np.stack([a, b]), r)
     if box is None:
         return
     rx, ry, rdrd = _rays(box)
-    t = np.minimum(_sphere_t(rx, ry, rdrd, a, r), _sphere_t(rx, ry, rdrd, b, r))
+    t = _sphere_t(rx, ry, rdrd, b, r)
+    if start_cap:
+        np.minimum(t, _sphere_t(rx, ry, rdrd, a, r), out=t)
     if np.sum((b - a) ** 2) > 1e-9:
         np.minimum(t, _cylinder_t(rx, ry, rdrd, a, b, r), out=t)
     view = depth[box[0]:box[1], box[2]:box[3]]
@@ -123,8 +127,9 @@ def draw_ellipsoid(depth: np.ndarray, centre: np.ndarray, rotation: np.ndarray,
 
 def draw_hand(depth: np.ndarray, hand: HandGeometry) -> None:
     """Z-buffer every primitive of a posed hand into depth, in place."""
-    for a, b, r in zip(hand.capsule_a, hand.capsule_b, hand.capsule_r.tolist(), strict=True):
-        draw_capsule(depth, a, b, r)
+    for a, b, r, cap in zip(hand.capsule_a, hand.capsule_b, hand.capsule_r.tolist(),
+                            hand.capsule_start_cap.tolist(), strict=True):
+        draw_capsule(depth, a, b, r, start_cap=cap)
     draw_ellipsoid(depth, hand.ellipsoid_centre, hand.ellipsoid_rotation, hand.ellipsoid_axes)
 
 

@@ -102,6 +102,8 @@ class HandGeometry:
     capsule_a: np.ndarray  # (M, 3) capsule end points
     capsule_b: np.ndarray  # (M, 3)
     capsule_r: np.ndarray  # (M,) radii
+    capsule_start_cap: np.ndarray  # (M,) bool: draw the sphere at a (False: the previous
+    # segment's larger end sphere covers it, radii shrink along a finger)
     ellipsoid_centre: np.ndarray  # (3,) the palm
     ellipsoid_rotation: np.ndarray  # (3, 3) ellipsoid frame -> camera
     ellipsoid_axes: np.ndarray  # (3,) semi-axes
@@ -213,10 +215,12 @@ def hand_geometry(shape: HandShape, pose: HandPose, forearm_mm: float = 0.0) -> 
     a = [chains[f, s] for f in range(N_FINGERS) for s in range(3)]
     b = [chains[f, s + 1] for f in range(N_FINGERS) for s in range(3)]
     r = [radii[f, s] for f in range(N_FINGERS) for s in range(3)]
+    start_cap = [s == 0 for f in range(N_FINGERS) for s in range(3)]
     # The knuckle bar (index MCP -> little MCP) fills the palm's upper corners.
     a.append(chains[3, 0])
     b.append(chains[0, 0])
     r.append(0.95 * radii[2, 0])
+    start_cap += [True, True]  # the knuckle bar, the forearm or wrist
     forearm_r = FOREARM_RADIUS * shape.scale * shape.thickness
     wrist = palm_points[5]
     if forearm_mm > 0:
@@ -232,6 +236,7 @@ def hand_geometry(shape: HandShape, pose: HandPose, forearm_mm: float = 0.0) -> 
         capsule_a=to_camera(np.array(a)),
         capsule_b=to_camera(np.array(b)),
         capsule_r=np.array(r),
+        capsule_start_cap=np.array(start_cap),
         ellipsoid_centre=to_camera(shape._stretch(PALM_CENTRE)),
         ellipsoid_rotation=pose.rotation,
         ellipsoid_axes=shape._stretch(PALM_AXES),

@@ -107,10 +107,28 @@ def quantize_disparity(z: np.ndarray, noise: np.ndarray) -> np.ndarray:
 
 def kinect_depth(true_depth: np.ndarray, rng: np.random.Generator, noise_disparity: float,
                  edge_jitter_px: float, dropout_angle_deg: float) -> np.ndarray:
-    """(480, 640) float32 true depth (mm, +inf = nothing) -> uint16 as NYU stores a
-    real frame: mm, holes and far background = FAR_FILL_MM, never 0."""
+    """(H, W) float32 true depth (mm, +inf = nothing) -> uint16 as NYU stores a real
+    frame: mm, holes and far background = FAR_FILL_MM, never 0. Only the box round the
+    surfaces in range is simulated (often a third of the frame); the rest is fill."""
+    finite = np.isfinite(true_depth)
+    rows, cols = np.flatnonzero(finite.any(axis=1)), np.flatnonzero(finite.any(axis=0))
+    out = np.full(true_depth.shape, FAR_FILL_MM, dtype=np.uint16)
+    if rows.size == 0:
+        return out
+    pad = 4  # background round the box: the edge effects stay inside it
+    r0, r1 = max(int(rows[0]) - pad, 0), min(int(rows[-1]) + pad + 1, true_depth.shape[0])
+    c0, c1 = max(int(cols[0]) - pad, 0), min(int(cols[-1]) + pad + 1, true_depth.shape[1])
+    out[r0:r1, c0:c1] = _sense(np.asarray(true_depth[r0:r1, c0:c1], dtype=np.float32), rng,
+                               noise_disparity, edge_jitter_px, dropout_angle_deg)
+    return out
+
+
+def _sense(true_depth: np.ndarray, rng: np.random.Generator, noise_disparity: float,
+           edge_jitter_px: float, dropout_angle_deg: float) -> np.ndarray:
+    """kinect_depth on a box of the frame (the projector's geometry only needs columns
+    relative to each other)."""
     h, w = true_depth.shape
-    depth = _jitter(np.asarray(true_depth, dtype=np.float32), rng, edge_jitter_px)
+    depth = _jitter(true_depth, rng, edge_jitter_px)
     finite = np.isfinite(depth)
     z = np.minimum(depth, np.float32(_CAP_MM))
     lo, hi = _neighbour_extremes(z)
@@ -123,7 +141,7 @@ def kinect_depth(true_depth: np.ndarray, rng: np.random.Generator, noise_dispari
     lo_tan, hi_tan = np.tan(np.radians([dropout_angle_deg - 4.0, dropout_angle_deg + 4.0]))
     ramp = (np.sqrt(_steepness_tan2(z)) - np.float32(lo_tan)) * np.float32(1 / (hi_tan - lo_tan))
     patches = block_field(rng, (h, w), 5)
-    holes |= ~edge & (ramp > 0.5 + 0.45 * patches)
+    holes |= ~edge & (ramp > np.maximum(0.5 + 0.3 * patches, 0.0))  # never below the ramp
     holes |= patches > 3.0  # rare blobs anywhere (0.13 % of the blocks)
     # Flying pixels: somewhere between the nearer and the farther side.
     z = np.where(flying, lo + fate * np.float32(1 / FLYING_P) * (

@@ -44,7 +44,7 @@ def sample_subject(rng: np.random.Generator) -> SceneSubject:
         arm_scale=float(rng.uniform(0.9, 1.12)),
         noise_disparity=float(rng.uniform(0.25, 0.5)),
         edge_jitter_px=float(rng.uniform(0.7, 1.4)),
-        dropout_angle_deg=float(rng.uniform(72.0, 80.0)),
+        dropout_angle_deg=float(rng.uniform(77.0, 83.0)),
     )
 
 
