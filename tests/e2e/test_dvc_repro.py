@@ -33,6 +33,10 @@ TINY = {
                            "batch_size": 8, "history_size": 32, "eval_samples": 16,
                            "c2st_steps": 5, "regressor_steps": 5, "checkpoint_every": 2,
                            "log_every": 2, "threads": 1},
+    "train_refiner_hand": {"pretrain_refiner_steps": 2, "pretrain_disc_steps": 2, "steps": 4,
+                           "batch_size": 8, "history_size": 32, "eval_samples": 16,
+                           "c2st_steps": 5, "regressor_steps": 5, "checkpoint_every": 2,
+                           "log_every": 2, "threads": 1},
     "refine": {"workers": 2, "batch_size": 16, "require_toward_real": False},
     "train_estimator_gaze": {"steps": 3, "batch_size": 8, "seeds": [0, 1], "workers": 2},
 }
