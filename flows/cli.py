@@ -103,12 +103,14 @@ def simulate_eyes(
     height: int = 240,
     jpeg_quality: int = 95,
     workers: Annotated[int, typer.Option(help="processes; 0 = all cores")] = 0,
+    dask_address: Annotated[str | None, typer.Option(
+        help="a Dask scheduler (tcp://host:8786) to render on instead")] = None,
 ) -> None:
     """Render UnityEyes-format eye images: OUT/imgs/1.jpg, 1.json, ..."""
     from tasks.params import SimulateEyes
 
     cfg = SimulateEyes(out_dir=str(out), n=n, seed=seed, width=width, height=height,
-                       jpeg_quality=jpeg_quality, workers=workers)
+                       jpeg_quality=jpeg_quality, workers=workers, dask_address=dask_address)
     _run_flow("flows.simulate_eyes", cfg)
 
 
@@ -119,12 +121,14 @@ def simulate_real_eyes(
     seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")],
     out: Annotated[Path, typer.Option(help="output root (gets Data/ and Evaluation Subset/)")],
     workers: Annotated[int, typer.Option(help="processes; 0 = all cores")] = 0,
+    dask_address: Annotated[str | None, typer.Option(
+        help="a Dask scheduler (tcp://host:8786) to render on instead")] = None,
 ) -> None:
     """Write the stand-in real camera in the MPIIGaze layout."""
     from tasks.params import SimulateRealEyes
 
     cfg = SimulateRealEyes(out_dir=str(out), subjects=subjects, per_subject=per_subject,
-                           seed=seed, workers=workers)
+                           seed=seed, workers=workers, dask_address=dask_address)
     _run_flow("flows.simulate_real_eyes", cfg)
 
 

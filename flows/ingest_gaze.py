@@ -1,6 +1,7 @@
 """Stage `ingest_gaze`: raw UnityEyes + MPIIGaze -> validated canonical shards.
 
-    plan -> one task per shard (synthetic chunks, real subjects; in parallel)
+    plan -> one task per shard (synthetic chunks, real subjects; a local process
+            pool, or a Dask cluster at cfg.dask_address)
          -> per split: index.json, SHA256SUMS, manifest.parquet (published whole)
          -> quarantine list, metrics -> Great Expectations -> bad-fraction gate
 """
@@ -64,6 +65,6 @@ def ingest_gaze_flow(cfg: IngestGaze) -> dict:
 
 
 def run(cfg: IngestGaze) -> dict:
-    """The stage's entry point: the flow on a process pool of cfg.workers."""
-    runner = fan_out_runner(resolve_workers(cfg.workers))
+    """On a process pool of cfg.workers, or on the Dask cluster at cfg.dask_address."""
+    runner = fan_out_runner(resolve_workers(cfg.workers), cfg.dask_address)
     return ingest_gaze_flow.with_options(task_runner=runner)(cfg)

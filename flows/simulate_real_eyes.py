@@ -1,21 +1,36 @@
-"""Stage `simulate_real_eyes`: the stand-in real camera (MPIIGaze layout)."""
+"""Stage `simulate_real_eyes`: the stand-in real camera (MPIIGaze layout).
+
+    plan (check, create subject folders) -> one task per day file (a local process pool,
+    or a Dask cluster at cfg.dask_address) -> evaluation lists -> summary
+"""
 
 from __future__ import annotations
 
+import time
+
 from prefect import flow
 
+from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
-from tasks.params import SimulateRealEyes
-from tasks.simulate import render_real_eyes
+from tasks.params import SimulateRealEyes, resolve_workers
+from tasks.simulate import plan_real_eye_days, render_real_eye_day, write_real_eye_lists
 
 
 @flow(name="simulate-real-eyes")
 def simulate_real_eyes_flow(cfg: SimulateRealEyes) -> dict:
-    summary = render_real_eyes(cfg)
+    started = time.perf_counter()
+    days = plan_real_eye_days(cfg)
+    frames = sum(f.result() for f in [render_real_eye_day.submit(cfg, d) for d in days])
+    write_real_eye_lists(cfg)
+    seconds = time.perf_counter() - started
+    summary = {"subjects": cfg.subjects, "frames": frames, "count": 2 * frames,
+               "seconds": seconds, "crops_per_s": 2 * frames / max(seconds, 1e-9),
+               "tasks": len(days), "dask_address": cfg.dask_address}
     publish_summary("simulate-real-eyes", summary)
     return summary
 
 
 def run(cfg: SimulateRealEyes) -> dict:
-    """The stage's entry point (the simulator parallelises itself over cfg.workers)."""
-    return simulate_real_eyes_flow(cfg)
+    """On a process pool of cfg.workers, or on the Dask cluster at cfg.dask_address."""
+    runner = fan_out_runner(resolve_workers(cfg.workers), cfg.dask_address)
+    return simulate_real_eyes_flow.with_options(task_runner=runner)(cfg)

@@ -48,6 +48,13 @@ def keep_freed_memory() -> None:
         mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: blocks below 32 MB come from the heap
 
 
+def keep_freed_memory_in_workers() -> None:
+    """keep_freed_memory, but only in a child process (a process pool's or a Dask
+    nanny's worker): a task that also runs in the caller's own process calls this."""
+    if multiprocessing.parent_process() is not None:
+        keep_freed_memory()
+
+
 def index_chunks(n: int, workers: int, per_worker: int = 4,
                  max_size: int = 256) -> list[tuple[int, int]]:
     """[start, stop) ranges covering 0..n-1: about `per_worker` chunks per worker (load

@@ -41,6 +41,7 @@ class SimulateEyes(Section):
     height: PositiveInt
     jpeg_quality: Annotated[int, Field(ge=1, le=100)]
     workers: WorkerCount
+    dask_address: str | None  # e.g. tcp://scheduler:8786: run the image-range tasks there
 
 
 class SimulateRealEyes(Section):
@@ -51,6 +52,7 @@ class SimulateRealEyes(Section):
     per_subject: PositiveInt
     seed: int
     workers: WorkerCount
+    dask_address: str | None  # run the day-file tasks there
 
 
 class SimulateHands(Section):
@@ -94,6 +96,7 @@ class IngestGaze(Section):
     max_abs_pitch_deg: float
     max_abs_yaw_deg: float
     workers: WorkerCount
+    dask_address: str | None  # run the per-shard tasks there
 
     @model_validator(mode="after")
     def _splits_known(self) -> IngestGaze:

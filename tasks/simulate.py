@@ -7,8 +7,20 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from simgan_core.gaze.mpiigaze_writer import simulate_mpiigaze
-from simgan_core.gaze.unityeyes_writer import simulate_unityeyes
+from simgan_core.gaze.mpiigaze_writer import (
+    DayPlan,
+    plan_days,
+    simulate_mpiigaze,
+    write_day,
+    write_evaluation_lists,
+)
+from simgan_core.gaze.unityeyes_writer import (
+    flush_to_disk,
+    prepare_unityeyes,
+    simulate_unityeyes,
+    write_unityeyes_chunk,
+)
+from simgan_core.parallel import index_chunks, keep_freed_memory_in_workers
 from tasks.params import SimulateEyes, SimulateRealEyes, resolve_workers
 
 
@@ -29,3 +41,44 @@ def render_real_eyes(cfg: SimulateRealEyes) -> dict:
         Path(cfg.out_dir), subjects=cfg.subjects, per_subject=cfg.per_subject, seed=cfg.seed,
         workers=resolve_workers(cfg.workers),
     )
+
+
+# --- the same simulators cut into tasks: a fan-out flow submits one per chunk or day file,
+# on a local process pool or a Dask cluster (every piece's bytes depend on its own
+# arguments only). On a cluster, out_dir must be on storage every worker writes to.
+
+
+@task(name="plan-unityeyes-chunks", cache_policy=NO_CACHE)
+def plan_unityeyes_chunks(cfg: SimulateEyes, workers: int) -> list[tuple[int, int]]:
+    """Check cfg, create out_dir/imgs; [start, stop) image ranges, ~4 per worker."""
+    prepare_unityeyes(Path(cfg.out_dir), cfg.n, cfg.seed, cfg.width, cfg.height,
+                      cfg.jpeg_quality)
+    return index_chunks(cfg.n, workers)
+
+
+@task(name="render-unityeyes-chunk", cache_policy=NO_CACHE)
+def render_unityeyes_chunk(cfg: SimulateEyes, chunk: tuple[int, int]) -> int:
+    """Images chunk[0]+1 .. chunk[1], flushed to disk on the worker; returns the count."""
+    keep_freed_memory_in_workers()
+    count = write_unityeyes_chunk(Path(cfg.out_dir), cfg.seed, cfg.width, cfg.height,
+                                  cfg.jpeg_quality, chunk)
+    flush_to_disk()  # the worker's own machine: the flow's may be another
+    return count
+
+
+@task(name="plan-real-eye-days", cache_policy=NO_CACHE)
+def plan_real_eye_days(cfg: SimulateRealEyes) -> list[DayPlan]:
+    """Check cfg, create the subject folders; every day file to write, largest first."""
+    return plan_days(Path(cfg.out_dir), cfg.subjects, cfg.per_subject, cfg.seed)
+
+
+@task(name="render-real-eye-day", cache_policy=NO_CACHE)
+def render_real_eye_day(cfg: SimulateRealEyes, plan: DayPlan) -> int:
+    """One day file (atomic, fsynced); returns its number of frames."""
+    keep_freed_memory_in_workers()
+    return write_day(Path(cfg.out_dir), cfg.seed, plan)
+
+
+@task(name="write-real-eye-lists", cache_policy=NO_CACHE)
+def write_real_eye_lists(cfg: SimulateRealEyes) -> None:
+    write_evaluation_lists(Path(cfg.out_dir), cfg.subjects, cfg.per_subject, cfg.seed)

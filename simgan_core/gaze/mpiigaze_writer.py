@@ -145,8 +145,9 @@ def mat_bytes(variables: dict) -> bytes:
     return MAT_HEADER_TEXT.ljust(116, b" ") + data[116:]  # 116 bytes of text, then version
 
 
-def _write_day(out_dir: Path, seed: int, plan: DayPlan) -> int:
-    """Render and write one day file; returns its number of frames."""
+def write_day(out_dir: Path, seed: int, plan: DayPlan) -> int:
+    """Render and write one day file; returns its number of frames. It depends on (seed,
+    plan) only: any worker (a local process, a Dask worker) writes the same bytes."""
     style = subject_style(seed, plan.subject)
     day = day_light(seed, plan.subject, plan.day)
     n = len(plan.frames)
@@ -162,6 +163,33 @@ def _write_day(out_dir: Path, seed: int, plan: DayPlan) -> int:
     return n
 
 
+def _check(subjects: int, per_subject: int, seed: int) -> None:
+    if subjects < 1 or per_subject < 1 or seed < 0:
+        raise ValueError(f"need subjects >= 1, per_subject >= 1, seed >= 0 "
+                         f"(got {subjects}, {per_subject}, {seed})")
+
+
+def plan_days(out_dir: Path, subjects: int, per_subject: int, seed: int) -> list[DayPlan]:
+    """Check the arguments, create the subject folders; every day file to write, largest
+    first (better load balance; the results do not depend on the order)."""
+    _check(subjects, per_subject, seed)
+    out_dir = Path(out_dir)
+    for s in range(subjects):
+        (out_dir / "Data" / "Normalized" / f"p{s:02d}").mkdir(parents=True, exist_ok=True)
+    plans = [p for s in range(subjects) for p in plan_subject(seed, s, per_subject)]
+    return sorted(plans, key=lambda p: -len(p.frames))
+
+
+def write_evaluation_lists(out_dir: Path, subjects: int, per_subject: int, seed: int) -> None:
+    """The 'Evaluation Subset' lists, one per subject (cheap: no rendering)."""
+    _check(subjects, per_subject, seed)
+    (Path(out_dir) / EVAL_LIST_DIR).mkdir(parents=True, exist_ok=True)
+    for s in range(subjects):
+        text = "".join(line + "\n" for line in evaluation_lines(seed, plan_subject(
+            seed, s, per_subject)))
+        atomic_write_bytes(Path(out_dir) / EVAL_LIST_DIR / f"p{s:02d}.txt", text.encode())
+
+
 def simulate_mpiigaze(out_dir: Path, subjects: int = 15, *, per_subject: int, seed: int,
                       workers: int | None = None) -> dict:
     """Write the MPIIGaze layout for subjects p00..p{subjects-1}, per_subject frames each
@@ -169,22 +197,11 @@ def simulate_mpiigaze(out_dir: Path, subjects: int = 15, *, per_subject: int, se
 
     Returns {"subjects", "frames", "count" (eye crops), "seconds", "crops_per_s", "workers"}.
     """
-    if subjects < 1 or per_subject < 1 or seed < 0:
-        raise ValueError(f"need subjects >= 1, per_subject >= 1, seed >= 0 "
-                         f"(got {subjects}, {per_subject}, {seed})")
     start = time.perf_counter()
-    out_dir = Path(out_dir)
-    plans = {s: plan_subject(seed, s, per_subject) for s in range(subjects)}
-    for s in range(subjects):
-        (out_dir / "Data" / "Normalized" / f"p{s:02d}").mkdir(parents=True, exist_ok=True)
-    (out_dir / EVAL_LIST_DIR).mkdir(parents=True, exist_ok=True)
-    # Largest days first: better load balance; the results do not depend on the order.
-    work = sorted((p for ps in plans.values() for p in ps), key=lambda p: -len(p.frames))
+    work = plan_days(out_dir, subjects, per_subject, seed)
     n_workers = default_workers() if workers is None else workers
-    frames = sum(parallel_map(partial(_write_day, out_dir, seed), work, workers=n_workers))
-    for s, ps in plans.items():
-        text = "".join(line + "\n" for line in evaluation_lines(seed, ps))
-        atomic_write_bytes(out_dir / EVAL_LIST_DIR / f"p{s:02d}.txt", text.encode())
+    frames = sum(parallel_map(partial(write_day, Path(out_dir), seed), work, workers=n_workers))
+    write_evaluation_lists(out_dir, subjects, per_subject, seed)
     seconds = time.perf_counter() - start
     return {"subjects": subjects, "frames": frames, "count": 2 * frames, "seconds": seconds,
             "crops_per_s": 2 * frames / max(seconds, 1e-9),

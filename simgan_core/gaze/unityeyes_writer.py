@@ -163,9 +163,12 @@ def render_unityeyes(seed: int, index: int, width: int, height: int) -> tuple[Im
         scene, look, width, height)
 
 
-def _write_chunk(imgs: Path, seed: int, width: int, height: int, quality: int,
-                 chunk: tuple[int, int]) -> int:
-    """Render and write images chunk[0]..chunk[1]-1 (files chunk[0]+1 ..); returns the count."""
+def write_unityeyes_chunk(out_dir: Path, seed: int, width: int, height: int, quality: int,
+                          chunk: tuple[int, int]) -> int:
+    """Render and write images chunk[0]..chunk[1]-1 (files chunk[0]+1 ..) into out_dir/imgs;
+    returns the count. Each image depends on (seed, index) only: any chunking, any worker
+    (a local process, a Dask worker) writes the same bytes. No fsync: see flush_to_disk."""
+    imgs = Path(out_dir) / "imgs"
     for index in range(*chunk):
         image, fields = render_unityeyes(seed, index, width, height)
         buf = io.BytesIO()
@@ -175,26 +178,38 @@ def _write_chunk(imgs: Path, seed: int, width: int, height: int, quality: int,
     return chunk[1] - chunk[0]
 
 
-def simulate_unityeyes(out_dir: Path, n: int, seed: int, width: int = 320, height: int = 240,
-                       workers: int | None = None, jpeg_quality: int = 95) -> dict:
-    """Write out_dir/imgs/1.jpg, 1.json .. n; same seed, same bytes, whatever `workers`.
+def flush_to_disk() -> None:
+    """One flush of everything written (on this machine) instead of an fsync per file."""
+    os.sync()
 
-    Returns {"count", "seconds", "images_per_s", "workers"}.
-    """
+
+def prepare_unityeyes(out_dir: Path, n: int, seed: int, width: int, height: int,
+                      jpeg_quality: int) -> Path:
+    """Check the arguments and create out_dir/imgs; returns it."""
     if n < 0 or seed < 0:
         raise ValueError(f"n and seed must be >= 0 (got n={n}, seed={seed})")
     if width < 16 or height < 16:
         raise ValueError(f"image too small: {width} x {height}")
     if not 1 <= jpeg_quality <= 100:
         raise ValueError(f"jpeg_quality must be in 1..100, got {jpeg_quality}")
-    start = time.perf_counter()
     imgs = Path(out_dir) / "imgs"
     imgs.mkdir(parents=True, exist_ok=True)
+    return imgs
+
+
+def simulate_unityeyes(out_dir: Path, n: int, seed: int, width: int = 320, height: int = 240,
+                       workers: int | None = None, jpeg_quality: int = 95) -> dict:
+    """Write out_dir/imgs/1.jpg, 1.json .. n; same seed, same bytes, whatever `workers`.
+
+    Returns {"count", "seconds", "images_per_s", "workers"}.
+    """
+    start = time.perf_counter()
+    prepare_unityeyes(out_dir, n, seed, width, height, jpeg_quality)
     n_workers = default_workers() if workers is None else workers
     chunks = index_chunks(n, n_workers)
-    job = partial(_write_chunk, imgs, seed, width, height, jpeg_quality)
+    job = partial(write_unityeyes_chunk, Path(out_dir), seed, width, height, jpeg_quality)
     count = sum(parallel_map(job, chunks, workers=n_workers))
-    os.sync()  # one flush for the whole run instead of an fsync per file
+    flush_to_disk()
     seconds = time.perf_counter() - start
     return {"count": count, "seconds": seconds, "images_per_s": count / max(seconds, 1e-9),
             "workers": min(n_workers, max(1, len(chunks)))}

@@ -27,15 +27,17 @@ def _ingest_cfg(root: Path, out: str, workers: int) -> IngestGaze:
         max_head_angle_deg=20.0, use_evaluation_subset=True, test_subjects=["p02"],
         shard_maxcount=8, max_bad_fraction=0.01,
         min_samples={"synthetic": 5, "real_train": 5, "real_test": 5},
-        max_abs_pitch_deg=60.0, max_abs_yaw_deg=70.0, workers=workers,
+        max_abs_pitch_deg=60.0, max_abs_yaw_deg=70.0, workers=workers, dask_address=None,
     )
 
 
 def test_gaze_flows_end_to_end(tmp_path: Path, prefect_api: str) -> None:
     simulate_eyes_flow(SimulateEyes(out_dir=str(tmp_path / "ue"), n=24, seed=5, width=320,
-                                    height=240, jpeg_quality=95, workers=1))
+                                    height=240, jpeg_quality=95, workers=1,
+                                    dask_address=None))
     simulate_real_eyes_flow(SimulateRealEyes(out_dir=str(tmp_path / "mpii"), subjects=3,
-                                             per_subject=10, seed=6, workers=1))
+                                             per_subject=10, seed=6, workers=1,
+                                             dask_address=None))
     one = run_ingest(_ingest_cfg(tmp_path, "w1", workers=1))
     two = run_ingest(_ingest_cfg(tmp_path, "w2", workers=2))
     assert one == two
@@ -54,9 +56,11 @@ def test_gaze_flows_end_to_end(tmp_path: Path, prefect_api: str) -> None:
 
 def test_ingest_fails_on_too_many_bad_files(tmp_path: Path, prefect_api: str) -> None:
     simulate_eyes_flow(SimulateEyes(out_dir=str(tmp_path / "ue"), n=6, seed=5, width=320,
-                                    height=240, jpeg_quality=95, workers=1))
+                                    height=240, jpeg_quality=95, workers=1,
+                                    dask_address=None))
     simulate_real_eyes_flow(SimulateRealEyes(out_dir=str(tmp_path / "mpii"), subjects=3,
-                                             per_subject=4, seed=6, workers=1))
+                                             per_subject=4, seed=6, workers=1,
+                                             dask_address=None))
     (tmp_path / "ue" / "imgs" / "3.json").write_text('{"eye_details": {}}')
     cfg = _ingest_cfg(tmp_path, "bad", workers=1).model_copy(
         update={"min_samples": {"synthetic": 1, "real_train": 1, "real_test": 1}})
