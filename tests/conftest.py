@@ -40,6 +40,17 @@ def hand_shards(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def tiny_workspace(monkeypatch: pytest.MonkeyPatch) -> object:
+    """build_tiny_workspace(root, remote, value=3, make_script=MAKE) of
+    tests/tiny_workspace.py: a git + dvc repo of two stages; this interpreter's `python`
+    is put first on PATH for the stages that dvc runs in this process."""
+    from tiny_workspace import build_tiny_workspace, stage_env
+
+    monkeypatch.setenv("PATH", stage_env()["PATH"])
+    return build_tiny_workspace
+
+
+@pytest.fixture
 def refine_inputs(tmp_path: Path) -> Path:
     """What the refine stage reads, tiny: 5 synthetic shards x 6 gaze samples."""
     return build_refine_inputs(tmp_path, n=30, maxcount=6)

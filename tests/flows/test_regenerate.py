@@ -12,11 +12,12 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from tiny_workspace import stage_env
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -35,23 +36,7 @@ from tasks.dvc_ops import (
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# The same tiny workspace as tests/e2e/test_remote_roundtrip.py: one stage writes a
-# shard set with its index and a metrics file, a second writes the report.
-MAKE = """import json, pathlib, yaml
-value = yaml.safe_load(open("params.yaml"))["make"]["value"]
-shards = pathlib.Path("data/shards/train")
-shards.mkdir(parents=True, exist_ok=True)
-(shards / "shard-000000.tar").write_bytes(bytes([value]) * 512)
-(shards / "index.json").write_text(json.dumps({"__kind__": "wids-shard-index-v1",
-    "shardlist": [{"url": "shard-000000.tar", "nsamples": value}]}))
-pathlib.Path("metrics").mkdir(exist_ok=True)
-pathlib.Path("metrics/score.json").write_text(json.dumps({"score": 2 * value}))
-"""
-REPORT = """import json, pathlib
-score = json.loads(pathlib.Path("metrics/score.json").read_text())["score"]
-pathlib.Path("reports").mkdir(exist_ok=True)
-pathlib.Path("reports/index.html").write_text(f"<html><body>score {score}</body></html>")
-"""
+# Make scripts for tests/tiny_workspace.py's `make` stage: one that fails, one that hangs.
 FAIL_MARKER = "the-stage-own-error-7f3a"
 FAILING = f"""import sys
 print("some progress on stdout")
@@ -61,49 +46,6 @@ SLEEPER = """import os, pathlib, time
 pathlib.Path("stage.pid").write_text(str(os.getpid()))
 time.sleep(60)
 """
-
-
-def _dvc_yaml(make_cmd: str = "python make.py") -> dict:
-    return {"stages": {
-        "make": {"cmd": make_cmd, "deps": ["make.py"], "params": ["make"],
-                 "outs": ["data/shards"], "metrics": ["metrics/score.json"]},
-        "report": {"cmd": "python report.py", "deps": ["report.py", "metrics/score.json"],
-                   "outs": ["reports/index.html"]},
-    }}
-
-
-def _env() -> dict[str, str]:
-    # the stages' `python` is this interpreter (it has pyyaml)
-    return dict(os.environ, DVC_NO_ANALYTICS="1",
-                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=_env())
-
-
-def tiny_workspace(root: Path, remote: Path | None, value: int = 3,
-                   make_script: str = MAKE) -> Path:
-    """A committed git + dvc repo; its default remote is `remote` (None: no remote)."""
-    root.mkdir(parents=True)
-    (root / "make.py").write_text(make_script)
-    (root / "report.py").write_text(REPORT)
-    (root / "params.yaml").write_text(yaml.safe_dump({"make": {"value": value}}))
-    (root / "dvc.yaml").write_text(yaml.safe_dump(_dvc_yaml(), sort_keys=False))
-    _git(root, "init", "-q")
-    _git(root, "config", "user.email", "ci@example.com")
-    _git(root, "config", "user.name", "ci")
-    run_dvc(["init", "-q"], root, 60)
-    if remote is not None:
-        run_dvc(["remote", "add", "-d", "local", str(remote)], root, 60)
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "tiny workspace")
-    return root
-
-
-@pytest.fixture
-def stage_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATH", _env()["PATH"])
 
 
 # --- the lock -------------------------------------------------------------------------
@@ -150,7 +92,8 @@ def test_retries_only_where_a_remote_is_involved() -> None:
 
 
 @pytest.mark.slow
-def test_a_failing_stage_raises_its_own_error_text(tmp_path: Path, stage_path: None) -> None:
+def test_a_failing_stage_raises_its_own_error_text(
+        tmp_path: Path, tiny_workspace: Callable[..., Path]) -> None:
     ws = tiny_workspace(tmp_path / "ws", None, make_script=FAILING)
     with pytest.raises(DvcCommandError) as err:
         run_dvc(["repro"], ws, 120)
@@ -160,7 +103,8 @@ def test_a_failing_stage_raises_its_own_error_text(tmp_path: Path, stage_path: N
 
 
 @pytest.mark.slow
-def test_a_timeout_kills_dvc_and_its_stage(tmp_path: Path, stage_path: None) -> None:
+def test_a_timeout_kills_dvc_and_its_stage(
+        tmp_path: Path, tiny_workspace: Callable[..., Path]) -> None:
     ws = tiny_workspace(tmp_path / "ws", None, make_script=SLEEPER)
     with pytest.raises(DvcCommandError, match="timed out after 3 s"):
         run_dvc(["repro"], ws, 3)
@@ -279,7 +223,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     its own SQLite database there); yields the environment that points a process at it."""
     home = tmp_path_factory.mktemp("prefect-home")
     api_url = f"http://127.0.0.1:{_free_port()}/api"
-    env = dict(_env(), PREFECT_HOME=str(home), PREFECT_API_URL=api_url,
+    env = dict(stage_env(), PREFECT_HOME=str(home), PREFECT_API_URL=api_url,
                PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_RUNNER_POLL_FREQUENCY="1")
     port = api_url.rsplit(":", 1)[1].split("/")[0]
     log = open(home / "server.log", "wb")  # noqa: SIM115 - the server's output, read on failure
@@ -306,7 +250,8 @@ def _read_logs(client: object, flow_run_id: object) -> str:
 
 @pytest.mark.slow
 def test_served_deployment_regenerates_and_publishes(
-        prefect_server: dict[str, str], tmp_path: Path, stage_path: None) -> None:
+        prefect_server: dict[str, str], tmp_path: Path,
+        tiny_workspace: Callable[..., Path]) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
     from prefect.deployments import run_deployment
@@ -363,7 +308,8 @@ def test_served_deployment_regenerates_and_publishes(
 
 @pytest.mark.slow
 def test_prefect_yaml_deployment_on_a_process_worker_fails_with_the_stage_error(
-        prefect_server: dict[str, str], tmp_path: Path, stage_path: None) -> None:
+        prefect_server: dict[str, str], tmp_path: Path,
+        tiny_workspace: Callable[..., Path]) -> None:
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
