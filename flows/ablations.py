@@ -6,20 +6,25 @@
 
 `dvc exp run --temp` reproduces the changed part of the DAG (the refiner and what
 follows) in a temporary copy; the workspace is left alone. The metrics files of an
-experiment are read back from its git ref (`refs/exps/.../<name>`).
+experiment are read back from its git ref (`refs/exps/.../<name>`). Every dvc and git
+command goes through tasks/dvc_ops (argv lists, no shell; a failure names the command and
+ends with its output).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from simgan_core.atomic import atomic_write_text
+from tasks.dvc_ops import DvcCommandError, run_dvc, run_git
 
 EXP_PREFIX = "ablation-"
+EXP_TIMEOUT_S = None  # an experiment reruns the refiner and what follows: no time limit
+GIT_TIMEOUT_S = 60.0
 
 
 def exp_name(name: str) -> str:
@@ -43,26 +48,24 @@ def describe(overrides: Mapping[str, Any]) -> str:
 
 
 def run_ablation(name: str, overrides: Mapping[str, Any], cwd: Path) -> None:
-    """Run one experiment; remove an older experiment of the same name first."""
-    subprocess.run(["dvc", "exp", "remove", exp_name(name)], cwd=cwd, capture_output=True)
-    subprocess.run(exp_run_command(name, overrides), cwd=cwd, check=True)
+    """Run one experiment, its output shown as it comes; remove an older experiment of the
+    same name first. A failure raises DvcCommandError ending with the experiment's output."""
+    with contextlib.suppress(DvcCommandError):  # none of that name yet
+        run_dvc(["exp", "remove", exp_name(name)], cwd, GIT_TIMEOUT_S)
+    run_dvc(exp_run_command(name, overrides)[1:], cwd, EXP_TIMEOUT_S, live=True)
 
 
 def _exp_ref(name: str, cwd: Path) -> str | None:
     """The git ref of the newest experiment called exp_name(name) on top of HEAD."""
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, check=True,
-                          capture_output=True, text=True).stdout.strip()
-    refs = subprocess.run(["git", "for-each-ref", f"refs/exps/{head[:2]}/{head[2:]}",
-                           "--format=%(refname)"], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.split()
+    head = run_git(["rev-parse", "HEAD"], cwd, GIT_TIMEOUT_S).strip()
+    refs = run_git(["for-each-ref", f"refs/exps/{head[:2]}/{head[2:]}", "--format=%(refname)"],
+                   cwd, GIT_TIMEOUT_S).split()
     matches = [r for r in refs if r.rsplit("/", 1)[-1] == exp_name(name)]
     return matches[-1] if matches else None
 
 
 def _read_at(ref: str, path: str, cwd: Path) -> dict[str, Any]:
-    out = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=cwd, check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out)
+    return json.loads(run_git(["show", f"{ref}:{path}"], cwd, GIT_TIMEOUT_S))
 
 
 def ablation_row(overrides: Mapping[str, Any], evaluate: Mapping[str, Any],

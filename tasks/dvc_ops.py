@@ -5,7 +5,7 @@ timeout: no shell, and nothing read from a configuration file reaches one. On a
 timeout dvc is killed with every stage process it started (its own process group).
 A failure raises `DvcCommandError` whose message is the tail of dvc's stderr: a
 failing stage's own error text (and dvc's "failed to reproduce" line) is what the
-flow's log shows.
+flow's log shows. `run_git` runs git the same way (GitCommandError).
 
 One dvc command at a time per workspace: `workspace_lock` is an flock on
 `.simgan/regenerate.lock`, held by the regenerate flow for its whole run.
@@ -22,10 +22,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -35,21 +37,30 @@ from prefect.tasks import exponential_backoff
 LOCK_FILE = Path(".simgan/regenerate.lock")
 TAIL_CHARS = 4000
 LOG_LINES = 30
+LIVE_TAIL_LINES = 200  # what a live command's error keeps of its output
 # pull and push talk to a remote: retried 3 times, 10 s, 20 s, 40 s apart (+-50 %)
 NETWORK_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=10),
                        retry_jitter_factor=0.5)
 
 
-class DvcCommandError(RuntimeError):
-    """A dvc command failed or timed out; the message ends with its stderr tail."""
+class CommandError(RuntimeError):
+    """A dvc or git command failed or timed out; the message ends with its output's tail."""
 
     def __init__(self, message: str, tail: str = "") -> None:
         super().__init__(message)  # one positional argument: the error pickles
         self.tail = tail
 
     @classmethod
-    def of(cls, args: list[str], detail: str, tail: str) -> DvcCommandError:
-        return cls(f"`dvc {' '.join(args)}` {detail}:\n{tail}", tail)
+    def of(cls, argv: list[str], detail: str, tail: str) -> CommandError:
+        return cls(f"`{' '.join(argv)}` {detail}:\n{tail}", tail)
+
+
+class DvcCommandError(CommandError):
+    """A dvc command failed or timed out."""
+
+
+class GitCommandError(CommandError):
+    """A git command failed or timed out."""
 
 
 class WorkspaceBusyError(RuntimeError):
@@ -70,28 +81,68 @@ def _kill_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def run_dvc(args: list[str], repo_dir: Path, timeout_s: float) -> str:
-    """Run `dvc ARGS` in repo_dir; return its stdout, raise DvcCommandError on failure."""
+def _echo_lines(stream: IO[str], keep: deque[str]) -> None:
+    """Copy a child's merged output to ours line by line, keeping its last lines."""
+    for line in stream:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        keep.append(line)
+
+
+def _run(argv: list[str], shown: list[str], repo_dir: Path, timeout_s: float | None,
+         live: bool, error: type[CommandError]) -> str:
+    """Run argv in repo_dir in its own process group (a timeout or an interrupt kills it
+    and every process it started); return stdout, raise `error` on failure.
+
+    live: the output (stdout and stderr merged) is shown as it comes, for a person
+    watching a long command; the error then carries its last lines. shown: the argv as
+    the error message names it.
+    """
     env = dict(os.environ)
     env.setdefault("DVC_NO_ANALYTICS", "1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dvc", *args], cwd=repo_dir, env=env, text=True,
-        errors="replace", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, start_new_session=True,  # a timeout kills the stages too
-    )
+        argv, cwd=repo_dir, env=env, text=True, errors="replace", stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT if live else subprocess.PIPE,
+        start_new_session=True)
+    last: deque[str] = deque(maxlen=LIVE_TAIL_LINES)
+    echo = threading.Thread(target=_echo_lines, args=(proc.stdout, last), daemon=True)
     try:
-        out, err = proc.communicate(timeout=timeout_s)
+        if live:
+            echo.start()
+            proc.wait(timeout=timeout_s)
+            echo.join()
+            out = err = "".join(last)
+        else:
+            out, err = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        out, err = proc.communicate()
-        raise DvcCommandError.of(args, f"timed out after {timeout_s:.0f} s", _tail(err)) from None
-    except BaseException:  # cancelled, interrupted: leave no dvc behind
+        if live:
+            proc.wait()
+            echo.join()
+            err = "".join(last)
+        else:
+            _, err = proc.communicate()
+        raise error.of(shown, f"timed out after {timeout_s:.0f} s", _tail(err)) from None
+    except BaseException:  # cancelled, interrupted: leave no child behind
         _kill_group(proc)
         proc.wait()
         raise
     if proc.returncode != 0:
-        raise DvcCommandError.of(args, f"failed (exit {proc.returncode})", _tail(err or out))
+        raise error.of(shown, f"failed (exit {proc.returncode})", _tail(err or out))
     return out
+
+
+def run_dvc(args: list[str], repo_dir: Path, timeout_s: float | None,
+            live: bool = False) -> str:
+    """Run `dvc ARGS` in repo_dir (this interpreter's dvc); return its stdout, raise
+    DvcCommandError on failure. live: show its output as it comes (see _run)."""
+    return _run([sys.executable, "-m", "dvc", *args], ["dvc", *args], repo_dir, timeout_s,
+                live, DvcCommandError)
+
+
+def run_git(args: list[str], repo_dir: Path, timeout_s: float = 60.0) -> str:
+    """Run `git ARGS` in repo_dir; return its stdout, raise GitCommandError on failure."""
+    return _run(["git", *args], ["git", *args], repo_dir, timeout_s, False, GitCommandError)
 
 
 @contextlib.contextmanager
