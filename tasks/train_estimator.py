@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -98,4 +97,5 @@ def train_one(cfg: TrainEstimator, name: str, seed: int, data: tuple, domain: st
 def training_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"training_set": records[0]["training_set"], "split": records[0]["split"],
             "n_train": records[0]["n_train"], "seeds": len(records),
-            "train_keys_sha256": json.dumps(sorted({r["train_keys_sha256"] for r in records}))}
+            # the distinct hashes of the seeds' training keys: one when they all saw the same
+            "train_keys_sha256": sorted({r["train_keys_sha256"] for r in records})}
