@@ -125,6 +125,11 @@ class SimGANTrainer:
             self.refiner = Refiner(cfg.refiner).to(self.device, memory_format=CHANNELS_LAST)
             self.discriminator = Discriminator(cfg.discriminator, cfg.disc_mode).to(
                 self.device, memory_format=CHANNELS_LAST)
+        # What the gradient-taking forward passes call: the models themselves, or their
+        # DistributedDataParallel wrappers (distributed.py: gradients averaged over ranks).
+        # Checkpoints and inference always use the models' own state.
+        self.refiner_for_training: nn.Module = self.refiner
+        self.discriminator_for_training: nn.Module = self.discriminator
         self.opt_refiner = self._optimizer(self.refiner, cfg.refiner_lr)
         self.opt_disc = self._optimizer(self.discriminator, cfg.disc_lr)
         # Disabled scalers are pass-throughs, so one code path serves CPU and CUDA.
@@ -165,7 +170,7 @@ class SimGANTrainer:
         """Self-regularization only: the refiner starts close to the identity (psi-wise)."""
         x = self._batch(synthetic)  # (B, C, H, W)
         with self._autocast():
-            loss = self_regularization_loss(self.refiner(x), x, self.cfg.psi)
+            loss = self_regularization_loss(self.refiner_for_training(x), x, self.cfg.psi)
         self._update(loss, self.opt_refiner, self.scaler_refiner)
         return {"loss_reg": loss.item()}
 
@@ -176,7 +181,8 @@ class SimGANTrainer:
             refined = self.refiner(x).float()  # (B, C, H, W), no graph
         refined = self.history.mix(refined)  # (B, C, H, W): B - B//2 current, B//2 earlier
         with self._autocast():
-            logits = self.discriminator(torch.cat([refined, y]))  # one pass; no batch norm
+            # one pass; no batch norm
+            logits = self.discriminator_for_training(torch.cat([refined, y]))
             logits_refined, logits_real = logits[:refined.shape[0]], logits[refined.shape[0]:]
             loss_refined = local_adversarial_loss(logits_refined, REFINED)
             loss_real = local_adversarial_loss(logits_real, REAL)
@@ -193,7 +199,8 @@ class SimGANTrainer:
         self.discriminator.requires_grad_(False)  # D is a fixed critic for this step
         try:
             with self._autocast():
-                refined = self.refiner(x)  # (B, C, H, W)
+                refined = self.refiner_for_training(x)  # (B, C, H, W)
+                # the frozen critic: its own module, no gradient of its own to average
                 logits = self.discriminator(refined)  # (B, 2, h, w)
                 loss_adv = local_adversarial_loss(logits, REAL)
                 loss_reg = self_regularization_loss(refined, x, self.cfg.psi)
