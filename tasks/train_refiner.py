@@ -29,6 +29,7 @@ import simgan_core.refiner as refiner_package
 from simgan_core.atomic import atomic_output, atomic_write_text
 from simgan_core.domain import GAZE, Domain, get_domain
 from simgan_core.image_source import IndexedImages
+from simgan_core.refiner.distributed import RankInfo, make_distributed, rank_seed
 from simgan_core.refiner.models import DISCRIMINATOR_PRESETS, REFINER_PRESETS
 from simgan_core.refiner.sampling import ResumableIndexStream
 from simgan_core.refiner.trainer import LOG_KEYS, SimGANConfig, SimGANTrainer
@@ -61,10 +62,13 @@ def simgan_config(cfg: TrainRefiner, domain: Domain = GAZE) -> SimGANConfig:
     )
 
 
-def run_key(simcfg: SimGANConfig, data_files: list[Path]) -> str:
+def run_key(simcfg: SimGANConfig, data_files: list[Path], world_size: int = 1) -> str:
     """Which checkpoint may be resumed: same config (but `steps`), same data, same code
-    (the source of simgan_core.refiner: a changed model must never load old weights)."""
+    (the source of simgan_core.refiner: a changed model must never load old weights),
+    same number of DDP ranks (N ranks train on N x the batch: another run)."""
     config = {k: v for k, v in simcfg.to_dict().items() if k not in ("steps", "amp")}
+    if world_size > 1:  # single-process keys stay what they were
+        config["ddp_world_size"] = world_size
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
     for source in sorted(Path(refiner_package.__file__).parent.glob("*.py")):
         digest.update(source.read_bytes())
@@ -100,9 +104,11 @@ def write_curves(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
                  progress: Callable[[float], None] = lambda pct: None,
-                 domain: Domain = GAZE) -> dict[str, Any]:
+                 domain: Domain = GAZE, ddp: RankInfo | None = None) -> dict[str, Any]:
     """Train (or resume) the domain's refiner; write model_file and curves_file; return a
     summary. Images go to the networks through domain.to_unit (any bit depth -> [-1, 1]).
+    ddp: this process is one rank of a torchrun job (simgan_core/refiner/distributed.py):
+    its own sample streams, gradients averaged over the ranks, only rank 0 writes or logs.
 
     `log(fmt, *args)` and `progress(percent)` report to the caller (Prefect's logger
     and a progress artifact in the stage; plain printing elsewhere).
@@ -112,11 +118,13 @@ def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
     synthetic = IndexedImages(shards / "synthetic" / "index.json", domain)
     real = IndexedImages(shards / "real_train" / "index.json", domain)  # images only
     simcfg = simgan_config(cfg, domain)
-    trainer = SimGANTrainer(simcfg)
-    syn_stream = ResumableIndexStream(len(synthetic), cfg.batch_size, cfg.seed)
-    real_stream = ResumableIndexStream(len(real), cfg.batch_size, cfg.seed + 1)
+    trainer = SimGANTrainer(simcfg, ddp.device if ddp else None)
+    seed = rank_seed(cfg.seed, ddp.rank) if ddp else cfg.seed
+    syn_stream = ResumableIndexStream(len(synthetic), cfg.batch_size, seed)
+    real_stream = ResumableIndexStream(len(real), cfg.batch_size, seed + 1)
     # The shards' content checksums (an index lists sizes only, which can stay equal).
-    run = run_key(simcfg, [p.index_path.with_name("SHA256SUMS") for p in (synthetic, real)])
+    run = run_key(simcfg, [p.index_path.with_name("SHA256SUMS") for p in (synthetic, real)],
+                  ddp.world_size if ddp else 1)
     ckpt_path = Path(cfg.checkpoint_dir) / f"{run}.pt"
     curves: list[dict[str, Any]] = []
     if ckpt_path.exists():
@@ -126,8 +134,15 @@ def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
         real_stream.load_state_dict(state["real_stream"])
         curves = list(state["curves"])
         log("resumed from %s at step %d of %d", ckpt_path, trainer.step, trainer.total_steps)
+    main = ddp is None or ddp.is_main
+    if ddp is not None:
+        make_distributed(trainer, ddp)
+        if not main:  # rank 0 reports and writes for the job
+            log, progress = (lambda *args: None), (lambda pct: None)
 
     def save_checkpoint() -> None:
+        if not main:
+            return
         state = {"trainer": trainer.state_dict(), "synthetic_stream": syn_stream.state_dict(),
                  "real_stream": real_stream.state_dict(), "curves": curves}
         with atomic_output(ckpt_path) as tmp:
@@ -151,8 +166,9 @@ def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
         if step % cfg.checkpoint_every == 0 or step == total:
             save_checkpoint()
     seconds = time.monotonic() - start
-    save_refiner(Path(cfg.model_file), trainer, run)
-    write_curves(Path(cfg.curves_file), curves)
+    if main:
+        save_refiner(Path(cfg.model_file), trainer, run)
+        write_curves(Path(cfg.curves_file), curves)
     done = trainer.step - start_step
     return {"steps": trainer.step, "steps_this_run": done, "seconds": round(seconds, 1),
             "steps_per_s": round(done / seconds, 3) if seconds > 0 and done else None,
