@@ -81,13 +81,12 @@ def make_distributed(trainer: SimGANTrainer, info: RankInfo) -> SimGANTrainer:
     if not dist.is_initialized():
         raise RuntimeError("torch.distributed is not initialized (init_process_group first)")
     ids = [trainer.device.index] if trainer.device.type == "cuda" else None
-    # No buffers to broadcast (no batch norm). The refiner step does not run the
-    # discriminator's wrapper (the critic is frozen there), so every wrapped forward
-    # is followed by a backward that reaches all its parameters.
-    trainer.refiner_for_training = DistributedDataParallel(
-        trainer.refiner, device_ids=ids, broadcast_buffers=False)
-    trainer.discriminator_for_training = DistributedDataParallel(
-        trainer.discriminator, device_ids=ids, broadcast_buffers=False)
+    # The refiner step does not run the discriminator's wrapper (the critic is frozen
+    # there), so every wrapped forward is followed by a backward that reaches all its
+    # parameters. (No buffers to keep in sync: the models have no batch norm.)
+    trainer.refiner_for_training = DistributedDataParallel(trainer.refiner, device_ids=ids)
+    trainer.discriminator_for_training = DistributedDataParallel(trainer.discriminator,
+                                                                 device_ids=ids)
     if info.rank != 0:  # rank 0 keeps the single-process draws (and a checkpoint's)
         trainer.generator.manual_seed(rank_seed(trainer.cfg.seed, info.rank) * 1_000_003
                                       + trainer.step)
