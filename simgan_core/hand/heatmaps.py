@@ -5,7 +5,10 @@ pixel corner (the canonical contract, simgan_core/hand/__init__.py). A heatmap o
 side H over a crop of side S has stride s = S / H crop pixels, and its cell (i, j)
 is centred at crop pixel ((j + 0.5) s, (i + 0.5) s).
 
-Decoding takes the arg-max cell and refines it to sub-cell precision with a parabola
+Two decoders. `soft_argmax` (what the estimator trains and predicts with): the
+expected position under softmax(logits) over the cells, differentiable and sub-cell by
+construction. `decode_heatmaps` (for heatmaps proper, e.g. targets or probabilities):
+the arg-max cell and refines it to sub-cell precision with a parabola
 through the log of the peak and its two neighbours on each axis: the log of a
 Gaussian is exactly a parabola, so a target built at (u, v) decodes back to (u, v)
 up to float rounding, and a network's blob-shaped output decodes well too. At a
@@ -42,6 +45,18 @@ def gaussian_heatmaps(uv: np.ndarray, crop_size: int, heatmap_size: int, sigma: 
     gx = torch.exp(-(cells - xy[..., 0:1]) ** 2 / (2 * sigma**2))  # (N, J, H) over columns
     gy = torch.exp(-(cells - xy[..., 1:2]) ** 2 / (2 * sigma**2))  # (N, J, H) over rows
     return gy[..., :, None] * gx[..., None, :]  # separable: (N, J, H rows, H columns)
+
+
+def soft_argmax(logits: torch.Tensor, crop_size: int) -> torch.Tensor:
+    """(B, J, H, H) logits -> (B, J, 2) float32 expected (u, v) in crop pixels under the
+    softmax over the H * H cells (cell centres at ((j + 0.5) s, (i + 0.5) s))."""
+    b, j, h, w = logits.shape
+    p = torch.softmax(logits.reshape(b, j, h * w), dim=-1).reshape(b, j, h, w)
+    stride = crop_size / w
+    centres = (torch.arange(w, dtype=p.dtype, device=p.device) + 0.5) * stride
+    u = (p.sum(dim=2) * centres).sum(dim=-1)  # marginal over columns
+    v = (p.sum(dim=3) * centres).sum(dim=-1)  # marginal over rows
+    return torch.stack([u, v], dim=-1)
 
 
 def _parabola_offset(left: np.ndarray, centre: np.ndarray, right: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from simgan_core.hand.estimator import (
     predict_joints_uv,
     train_estimator,
 )
-from simgan_core.hand.heatmaps import decode_heatmaps, gaussian_heatmaps
+from simgan_core.hand.heatmaps import decode_heatmaps, gaussian_heatmaps, soft_argmax
 from simgan_core.hand.metrics import joint_distances_px, pck_curve, pck_summary
 from tasks.domain_gap import load_split
 
@@ -68,6 +68,14 @@ def test_a_target_heatmap_decodes_back_to_its_joint(crop: int, side: int, sigma:
     assert heatmaps.shape == (50, 14, side, side) and heatmaps.dtype == torch.float32
     decoded = decode_heatmaps(heatmaps.numpy(), crop, sigma)
     assert np.abs(decoded - uv).max() < 0.1  # crop pixels, borders included
+
+
+def test_soft_argmax_of_a_log_target_is_its_joint() -> None:
+    # softmax(log g) = g / sum(g): its mean is the Gaussian's centre, up to the tails the
+    # crop cuts off (joints at least 2 sigma from the border here).
+    uv = np.random.default_rng(1).uniform(12, 52, (30, 14, 2))
+    logits = torch.log(gaussian_heatmaps(uv, 64, 16, 1.0).clamp_min(1e-30))
+    assert np.abs(soft_argmax(logits, 64).numpy() - uv).max() < 0.1
 
 
 def test_heatmap_peak_lies_at_the_joint_cell() -> None:
