@@ -127,6 +127,9 @@ def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
                   ddp.world_size if ddp else 1)
     ckpt_path = Path(cfg.checkpoint_dir) / f"{run}.pt"
     curves: list[dict[str, Any]] = []
+    main = ddp is None or ddp.is_main
+    if not main:  # rank 0 reports and writes for the job
+        log, progress = (lambda *args: None), (lambda pct: None)
     if ckpt_path.exists():
         state = torch.load(ckpt_path, weights_only=True, map_location="cpu")
         trainer.load_state_dict(state["trainer"])
@@ -134,11 +137,8 @@ def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
         real_stream.load_state_dict(state["real_stream"])
         curves = list(state["curves"])
         log("resumed from %s at step %d of %d", ckpt_path, trainer.step, trainer.total_steps)
-    main = ddp is None or ddp.is_main
     if ddp is not None:
         make_distributed(trainer, ddp)
-        if not main:  # rank 0 reports and writes for the job
-            log, progress = (lambda *args: None), (lambda pct: None)
 
     def save_checkpoint() -> None:
         if not main:
