@@ -10,7 +10,12 @@ from prefect import flow
 
 from simgan_core.report_html import PCK_CURVE_TEXT
 from tasks.params import ReportHand
-from tasks.report import HAND_STAND_IN_DATA_NOTE, sample_grid, write_report
+from tasks.report import (
+    HAND_STAND_IN_DATA_NOTE,
+    HAND_SUMMARY_FILES,
+    sample_grid,
+    write_report,
+)
 
 GRID_SPLITS = ("synthetic", "refined", "real_train")
 
@@ -27,7 +32,8 @@ def report_hand_flow(cfg: ReportHand) -> str:
         cfg.samples_file)
     return str(write_report("hand", Path(cfg.metrics_dir), images, Path(cfg.out_file),
                             HAND_STAND_IN_DATA_NOTE, curve_file="pck_curve.csv",
-                            curve_text=PCK_CURVE_TEXT, notes=notes))
+                            curve_text=PCK_CURVE_TEXT, notes=notes,
+                            summary_files=HAND_SUMMARY_FILES, ablations_file=None))
 
 
 def run(cfg: ReportHand) -> str:

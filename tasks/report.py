@@ -43,6 +43,8 @@ SUMMARY_FILES = (
     ("domain_gap.json", "Domain gap before refinement"),
     ("ingest.json", "Ingest: counts and quarantine"),
 )
+# Hand has no domain-gap stage and no ablations (yet): their absence is not news there.
+HAND_SUMMARY_FILES = tuple(f for f in SUMMARY_FILES if f[0] != "domain_gap.json")
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -102,7 +104,9 @@ def sample_grid(domain: str, shards_dir: Path, splits: Sequence[str], n: int,
 def write_report(domain: str, metrics_dir: Path, images: Mapping[str, Path | bytes],
                  out_file: Path, data_note: str, metric_keys: Sequence[str] | None = None,
                  curve_file: str = "error_cdf.csv", curve_text: CurveText = CDF_CURVE_TEXT,
-                 notes: Sequence[str] = ()) -> Path:
+                 notes: Sequence[str] = (),
+                 summary_files: Sequence[tuple[str, str]] = SUMMARY_FILES,
+                 ablations_file: str | None = "ablations.json") -> Path:
     """Write `out_file` (e.g. reports/gaze/index.html) atomically and return its path.
 
     metrics_dir holds evaluate.json (required) and, optionally, the error curve
@@ -111,6 +115,8 @@ def write_report(domain: str, metrics_dir: Path, images: Mapping[str, Path | byt
     images maps a caption to a PNG file or PNG bytes (e.g. the synthetic | refined |
     real grid). metric_keys: evaluate.json's metric keys to tabulate; default the
     domain's own. notes: sentences for the reader, shown with the missing-input notes.
+    summary_files: the (file, heading) key/value tables to show; ablations_file: None
+    for a domain without ablations.
     """
     evaluate_file = metrics_dir / "evaluate.json"
     if not evaluate_file.exists():
@@ -121,7 +127,7 @@ def write_report(domain: str, metrics_dir: Path, images: Mapping[str, Path | byt
     pictures = [(caption, png) for caption, path in images.items()
                 if (png := path if isinstance(path, bytes)
                     else _optional(path, Path.read_bytes, notes)) is not None]
-    summaries = [(heading, s) for name, heading in SUMMARY_FILES
+    summaries = [(heading, s) for name, heading in summary_files
                  if (s := _optional(metrics_dir / name, read_json, notes)) is not None]
     inputs = ReportInputs(
         title=f"SimGAN sim-to-real report: {domain}",
@@ -131,7 +137,8 @@ def write_report(domain: str, metrics_dir: Path, images: Mapping[str, Path | byt
         images=pictures,
         error_cdf=_optional(metrics_dir / curve_file, read_csv_columns, notes),
         refiner_curves=_optional(metrics_dir / "refiner_curves.csv", read_csv_columns, notes),
-        ablations=_optional(metrics_dir / "ablations.json", read_json, notes),
+        ablations=(_optional(metrics_dir / ablations_file, read_json, notes)
+                   if ablations_file else None),
         summaries=summaries,
         notes=notes,
         curve_text=curve_text,
