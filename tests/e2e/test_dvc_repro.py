@@ -39,6 +39,7 @@ TINY = {
                            "log_every": 2, "threads": 1},
     "refine": {"workers": 2, "batch_size": 16, "require_toward_real": False},
     "train_estimator_gaze": {"steps": 3, "batch_size": 8, "seeds": [0, 1], "workers": 2},
+    "train_estimator_hand": {"steps": 3, "batch_size": 8, "seeds": [0, 1], "workers": 2},
 }
 TRAINING_SETS = ("synthetic", "synthetic_aug", "refined", "real_oracle")
 STAGES = ("simulate_eyes", "simulate_real_eyes", "ingest_gaze", "domain_gap_gaze",
