@@ -35,11 +35,21 @@ import scipy.io
 
 from simgan_core.atomic import atomic_write_bytes
 from simgan_core.hand.depth_png import encode_depth_png
-from simgan_core.hand.depth_render import render_hand_depth, to_uint16_mm
-from simgan_core.hand.hand_model import hand_geometry, sample_pose, sample_shape
+from simgan_core.hand.depth_render import draw_capsule, render_hand_depth, to_uint16_mm
+from simgan_core.hand.hand_model import (
+    FOREARM_RADIUS,
+    hand_geometry,
+    sample_pose,
+    sample_shape,
+)
 from simgan_core.hand.joints import NYU_JOINT_NAMES, xyz_to_uvd
 from simgan_core.hand.kinect_sensor import kinect_depth
-from simgan_core.hand.real_scene import SceneSubject, real_scene_depth, sample_subject
+from simgan_core.hand.real_scene import (
+    SceneSubject,
+    forearm_direction,
+    real_scene_depth,
+    sample_subject,
+)
 from simgan_core.parallel import default_workers, index_chunks, parallel_map
 
 SYNTH_PREFIX, REAL_PREFIX = "synthdepth", "depth"
@@ -74,8 +84,15 @@ def synth_frame(seed: int, index: int) -> tuple[np.ndarray, np.ndarray]:
     its (36, 3) joints in mm, camera frame, NYU order."""
     rng = np.random.default_rng([seed, _SYNTH, index])
     shape = sample_shape(rng)
-    hand = hand_geometry(shape, sample_pose(rng), forearm_mm=SYNTH_FOREARM_MM * shape.scale)
-    return to_uint16_mm(render_hand_depth(hand), background=0), hand.joints
+    hand = hand_geometry(shape, sample_pose(rng))
+    depth = render_hand_depth(hand)
+    # The forearm stub points where the stand-in real arm does (real_scene.py), not along
+    # the hand's axis: otherwise it often comes at the camera, a content gap between the
+    # domains that no refiner should have to paint over.
+    forearm = forearm_direction(hand, rng) * (SYNTH_FOREARM_MM * shape.scale)
+    draw_capsule(depth, hand.wrist, hand.wrist + forearm,
+                 FOREARM_RADIUS * shape.scale * shape.thickness)
+    return to_uint16_mm(depth, background=0), hand.joints
 
 
 def real_subject(seed: int, subject: int) -> SceneSubject:

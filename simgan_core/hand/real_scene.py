@@ -52,15 +52,21 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
+def forearm_direction(hand: HandGeometry, rng: np.random.Generator) -> np.ndarray:
+    """(3,) unit vector wrist -> elbow: half the hand's long axis, half down and back
+    toward the body. The synthetic render's forearm stub uses it too, so the two
+    domains share the arm's geometry and differ only in how the sensor sees it."""
+    lean = np.array([0.0, -1.0, 0.35]) + rng.normal(0.0, 0.2, 3)
+    return _unit(_unit(hand.forearm_dir) + _unit(lean))
+
+
 def draw_arm_and_body(depth: np.ndarray, hand: HandGeometry, subject: SceneSubject,
                       rng: np.random.Generator) -> None:
     """Forearm (wrist -> elbow, tapering, mostly downward: it usually leaves the frame),
     upper arm to the shoulder, torso with shoulders, neck and head."""
     s = subject.arm_scale
     palm = hand.joints[32]
-    # Half the hand's long axis, half down and back toward the body.
-    lean = np.array([0.0, -1.0, 0.35]) + rng.normal(0.0, 0.2, 3)
-    forearm = _unit(_unit(hand.forearm_dir) + _unit(lean))
+    forearm = forearm_direction(hand, rng)
     elbow = hand.wrist + forearm * (270.0 * s)
     middle = hand.wrist + forearm * (130.0 * s)
     draw_capsule(depth, hand.wrist, middle, 25.0 * s)

@@ -26,6 +26,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY = {
     "simulate_eyes": {"n": 48, "workers": 2},
     "simulate_real_eyes": {"subjects": 3, "per_subject": 24, "workers": 2},
+    "simulate_hands": {"n": 24, "workers": 2},
+    "simulate_real_hands": {"n": 30, "workers": 2},
+    "ingest_hand": {"shard_maxcount": 10, "workers": 2,
+                    "min_samples": {"synthetic": 5, "real_train": 5, "real_test": 5}},
     "ingest_gaze": {"test_subjects": ["p02"], "shard_maxcount": 20, "workers": 2,
                     "min_samples": {"synthetic": 10, "real_train": 10, "real_test": 10}},
     "domain_gap_gaze": {"steps": 5, "batch_size": 8},
@@ -46,10 +50,13 @@ STAGES = ("simulate_eyes", "simulate_real_eyes", "ingest_gaze", "domain_gap_gaze
           "train_refiner_gaze", "refine_gaze",
           *(f"train_estimator_gaze@{name}" for name in TRAINING_SETS),
           "evaluate_gaze", "report_gaze")
+HAND_STAGES = ("simulate_hands", "simulate_real_hands", "ingest_hand", "train_refiner_hand",
+               "refine_hand", *(f"train_estimator_hand@{name}" for name in TRAINING_SETS),
+               "evaluate_hand", "report_hand")
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, f"{cmd} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout + proc.stderr
 
@@ -80,7 +87,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, prefect_api: str
 def test_repro_from_clean_then_noop_then_partial(workspace: tuple[Path, dict[str, str]]) -> None:
     root, env = workspace
     first = _run(["dvc", "repro"], root, env)
-    for stage in STAGES:
+    for stage in (*STAGES, *HAND_STAGES):
         assert f"Running stage '{stage}'" in first
 
     metrics = json.loads((root / "metrics/gaze/ingest.json").read_text())
@@ -118,6 +125,7 @@ def test_repro_from_clean_then_noop_then_partial(workspace: tuple[Path, dict[str
     cdf = (root / "metrics/gaze/error_cdf.csv").read_text().splitlines()
     assert cdf[0] == "error_deg," + ",".join(TRAINING_SETS) and len(cdf) == 52
     assert "<svg" in (root / "reports/gaze/index.html").read_text()
+    _check_hand_outputs(root)
 
     second = _run(["dvc", "repro"], root, env)
     assert "Running stage" not in second
@@ -138,3 +146,24 @@ def test_repro_from_clean_then_noop_then_partial(workspace: tuple[Path, dict[str
     assert [s for s in STAGES if f"Running stage '{s}'" in fourth] == [
         "train_refiner_gaze", "refine_gaze", "train_estimator_gaze@refined", "evaluate_gaze",
         "report_gaze"]
+
+
+def _check_hand_outputs(root: Path) -> None:
+    """The hand chain, same contracts as gaze: 16-bit crops, refined keys and annotations
+    kept, every training set evaluated on real_test with both seeds."""
+    ingest = json.loads((root / "metrics/hand/ingest.json").read_text())
+    assert ingest["quarantined"] == 0
+    assert ingest["counts"] == {"synthetic": 24, "real_train": 21, "real_test": 9}
+    shards = root / "data/hand/shards"
+    synthetic = list(iter_samples(sorted((shards / "synthetic").glob("*.tar"))))
+    refined = list(iter_samples(sorted((shards / "refined").glob("*.tar"))))
+    assert verify_sha256sums(shards / "refined") == []
+    assert synthetic[0].image.shape == (64, 64) and synthetic[0].image.dtype.name == "uint16"
+    assert [s.key for s in refined] == [s.key for s in synthetic]
+    for src, out in zip(synthetic, refined, strict=True):
+        assert {k: v for k, v in out.annotation.items() if k != "refinement"} == src.annotation
+    evaluation = json.loads((root / "metrics/hand/evaluate.json").read_text())
+    for name in TRAINING_SETS:
+        assert evaluation[name]["seeds"] == 2
+        assert 0.0 <= evaluation[name]["pck_5px"] <= 100.0 and evaluation[name]["mean_px"] > 0
+    assert "<svg" in (root / "reports/hand/index.html").read_text()
