@@ -1,7 +1,9 @@
-"""Helpers the benchmarks share: a calls-per-second timer and the matmul FLOP rate."""
+"""Helpers the benchmarks share: a calls-per-second timer, the matmul FLOP rate and the
+CPU time of a job's worker processes."""
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable
 
@@ -24,3 +26,11 @@ def matmul_flops_per_s(device, sync: Callable[[], None], seconds: float = 2.0) -
 
     a = torch.randn(1024, 1024, device=device)
     return timed(lambda: a @ a, seconds, sync) * 2 * 1024**3
+
+
+def with_worker_cpu(job: Callable[[], dict]) -> tuple[dict, float, float]:
+    """Run job; return its summary and the (user, system) CPU seconds its workers used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    summary = job()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return summary, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime

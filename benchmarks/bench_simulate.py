@@ -8,11 +8,10 @@ shared VM the wall-clock rate moves with the neighbours, the CPU cost much less.
 
 from __future__ import annotations
 
-import resource
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks._common import with_worker_cpu
 from simgan_core.gaze.mpiigaze_writer import simulate_mpiigaze
 from simgan_core.gaze.unityeyes_writer import simulate_unityeyes
 
@@ -21,18 +20,10 @@ N_IMAGES = 3000  # ~6 s at the target
 SUBJECTS, PER_SUBJECT = 4, 300  # 2400 eye crops, ~6 s at the target
 
 
-def _with_worker_cpu(job: Callable[[], dict]) -> tuple[dict, float, float]:
-    """Run job; return its summary and the (user, system) CPU seconds its workers used."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    summary = job()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return summary, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
-
-
 def run() -> list[dict]:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        eyes, user, system = _with_worker_cpu(lambda: simulate_unityeyes(
+        eyes, user, system = with_worker_cpu(lambda: simulate_unityeyes(
             Path(tmp) / "unityeyes", N_IMAGES, seed=0, workers=WORKERS))
         rows.append({
             "figure": "simulate_eyes_images_per_s", "value": round(eyes["images_per_s"], 1),
@@ -41,7 +32,7 @@ def run() -> list[dict]:
                     f"CPU {1e3 * user / N_IMAGES:.2f} ms user + {1e3 * system / N_IMAGES:.2f} "
                     "ms sys per image",
         })
-        real, user, system = _with_worker_cpu(lambda: simulate_mpiigaze(
+        real, user, system = with_worker_cpu(lambda: simulate_mpiigaze(
             Path(tmp) / "mpiigaze", SUBJECTS, per_subject=PER_SUBJECT, seed=0,
             workers=WORKERS))
         rows.append({

@@ -11,11 +11,10 @@ stand-in frames) in 60 s on 2 cores.
 
 from __future__ import annotations
 
-import resource
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks._common import with_worker_cpu
 from simgan_core.hand.nyu_writer import simulate_real_kinect, simulate_synthdepth
 
 WORKERS = 2
@@ -23,18 +22,10 @@ N_SYNTH = 600
 N_REAL = 200
 
 
-def _with_worker_cpu(job: Callable[[], dict]) -> tuple[dict, float, float]:
-    """Run job; return its summary and the (user, system) CPU seconds its workers used."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    summary = job()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return summary, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
-
-
 def run() -> list[dict]:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        synth, user, system = _with_worker_cpu(lambda: simulate_synthdepth(
+        synth, user, system = with_worker_cpu(lambda: simulate_synthdepth(
             Path(tmp) / "synthetic", N_SYNTH, seed=0, workers=WORKERS))
         rows.append({
             "figure": "simulate_hands_frames_per_s", "value": round(synth["frames_per_s"], 1),
@@ -43,7 +34,7 @@ def run() -> list[dict]:
                     f"workers; worker CPU {1e3 * user / N_SYNTH:.1f} ms user + "
                     f"{1e3 * system / N_SYNTH:.1f} ms sys per frame",
         })
-        real, user, system = _with_worker_cpu(lambda: simulate_real_kinect(
+        real, user, system = with_worker_cpu(lambda: simulate_real_kinect(
             Path(tmp) / "real", N_REAL, seed=0, workers=WORKERS))
         rows.append({
             "figure": "simulate_real_hands_frames_per_s", "value": round(real["frames_per_s"], 1),

@@ -55,6 +55,12 @@ STAGES: dict[str, tuple[str, str]] = {
     "report-hand": ("flows.report_hand", "report_hand"),
 }
 
+# Options every simulate command takes.
+SeedOption = Annotated[int, typer.Option(help="random seed; same seed, same bytes")]
+WorkersOption = Annotated[int, typer.Option(help="processes; 0 = all cores")]
+DaskOption = Annotated[str | None, typer.Option(
+    help="a Dask scheduler (tcp://host:8786) to render on instead")]
+
 
 def _run_flow(module: str, cfg: object, item: str | None = None) -> None:
     """Point at a Prefect API, import the flow module, run it (with the matrix item, for
@@ -97,14 +103,13 @@ def run(
 @simulate_app.command("eyes")
 def simulate_eyes(
     n: Annotated[int, typer.Option(help="number of images")],
-    seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")],
+    seed: SeedOption,
     out: Annotated[Path, typer.Option(help="output folder (gets imgs/)")],
     width: int = 320,
     height: int = 240,
     jpeg_quality: int = 95,
-    workers: Annotated[int, typer.Option(help="processes; 0 = all cores")] = 0,
-    dask_address: Annotated[str | None, typer.Option(
-        help="a Dask scheduler (tcp://host:8786) to render on instead")] = None,
+    workers: WorkersOption = 0,
+    dask_address: DaskOption = None,
 ) -> None:
     """Render UnityEyes-format eye images: OUT/imgs/1.jpg, 1.json, ..."""
     from tasks.params import SimulateEyes
@@ -118,11 +123,10 @@ def simulate_eyes(
 def simulate_real_eyes(
     subjects: Annotated[int, typer.Option(help="number of people (p00, p01, ...)")],
     per_subject: Annotated[int, typer.Option(help="evaluation-subset eye images per person")],
-    seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")],
+    seed: SeedOption,
     out: Annotated[Path, typer.Option(help="output root (gets Data/ and Evaluation Subset/)")],
-    workers: Annotated[int, typer.Option(help="processes; 0 = all cores")] = 0,
-    dask_address: Annotated[str | None, typer.Option(
-        help="a Dask scheduler (tcp://host:8786) to render on instead")] = None,
+    workers: WorkersOption = 0,
+    dask_address: DaskOption = None,
 ) -> None:
     """Write the stand-in real camera in the MPIIGaze layout."""
     from tasks.params import SimulateRealEyes
@@ -135,11 +139,10 @@ def simulate_real_eyes(
 @simulate_app.command("hands")
 def simulate_hands(
     n: Annotated[int, typer.Option(help="number of frames")],
-    seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")],
+    seed: SeedOption,
     out: Annotated[Path, typer.Option(help="output folder (gets train/)")],
-    workers: Annotated[int, typer.Option(help="processes; 0 = all cores")] = 0,
-    dask_address: Annotated[str | None, typer.Option(
-        help="a Dask scheduler (tcp://host:8786) to render on instead")] = None,
+    workers: WorkersOption = 0,
+    dask_address: DaskOption = None,
 ) -> None:
     """Render synthetic hand depth: OUT/train/synthdepth_1_NNNNNNN.png + joint_data.mat."""
     from tasks.params import SimulateHands
@@ -152,13 +155,12 @@ def simulate_hands(
 @simulate_app.command("real-hands")
 def simulate_real_hands(
     n: Annotated[int, typer.Option(help="number of frames, both splits together")],
-    seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")],
+    seed: SeedOption,
     out: Annotated[Path, typer.Option(help="output folder (gets train/ and test/)")],
     test_fraction: Annotated[float, typer.Option(
         help="share of the frames in test/ (subjects never in train/)")] = 0.3,
-    workers: Annotated[int, typer.Option(help="processes; 0 = all cores")] = 0,
-    dask_address: Annotated[str | None, typer.Option(
-        help="a Dask scheduler (tcp://host:8786) to render on instead")] = None,
+    workers: WorkersOption = 0,
+    dask_address: DaskOption = None,
 ) -> None:
     """Write the stand-in real Kinect: OUT/{train,test}/depth_1_NNNNNNN.png + joint_data.mat."""
     from tasks.params import SimulateRealHands
