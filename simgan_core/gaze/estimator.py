@@ -13,14 +13,14 @@ then the angle between predicted and true gaze vectors (`conventions.angular_err
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from simgan_core.augment import AugmentConfig, augment_batch
+from simgan_core.augment import AugmentConfig
+from simgan_core.fit_loop import StepLog, fit
 from simgan_core.gaze.conventions import angular_error_deg, gaze_to_pitchyaw, pitchyaw_to_gaze
 from simgan_core.gaze.regressor import GazeRegressor, images_to_tensor
 
@@ -144,50 +144,25 @@ class EstimatorConfig:
                              f"{self.weight_decay}")
 
 
-StepLog = Callable[[int, dict[str, float]], None]
-
-
 def train_estimator(images: np.ndarray, pitchyaw: np.ndarray, cfg: EstimatorConfig,
                     log: StepLog | None = None, device: torch.device | str = "cpu"
                     ) -> GazeEstimator:
     """Fit (N, H, W) uint8 images to (N, 2) (pitch, yaw) radians; returns the model in
     eval mode.
 
-    Minibatches are drawn with replacement by a torch Generator seeded with cfg.seed;
-    augmentation (cfg.augment) draws from a numpy Generator seeded with cfg.seed; the
-    weights are initialised from cfg.seed without touching torch's global generator.
-    On the CPU the same inputs and config give the same weights. `log(step, values)`
-    is called after every step with the batch loss and the learning rate used.
+    The shared loop (simgan_core/fit_loop.py) draws the batches and augmentation from
+    cfg.seed; the weights are initialised from cfg.seed without touching torch's global
+    generator. On the CPU the same inputs and config give the same weights. `log(step,
+    values)` is called after every step with the batch loss and the learning rate used.
     """
     _check_labelled(images, pitchyaw)
-    batches = torch.Generator().manual_seed(cfg.seed)
-    aug_rng = np.random.default_rng(cfg.seed)
     with torch.random.fork_rng(devices=[]):  # seeded init, global generator left as it was
         torch.manual_seed(cfg.seed)
         model = build_estimator(cfg.preset)
     model.to(device).train()
     y = model.targets(pitchyaw)  # (N, 2) or (N, 3)
-    # Without augmentation the whole set is converted once; with it, per batch.
-    x = None if cfg.augment else images_to_tensor(images)  # (N, 1, H, W) in [-1, 1]
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
-             if cfg.schedule == "cosine" else None)
-    for step in range(cfg.steps):
-        idx = torch.randint(0, len(images), (cfg.batch_size,), generator=batches)
-        if x is None:
-            xb = images_to_tensor(augment_batch(images[idx.numpy()], aug_rng, cfg.augment_config))
-        else:
-            xb = x[idx]
-        lr = opt.param_groups[0]["lr"]
-        loss = model.loss(model(xb.to(device)), y[idx].to(device))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if sched is not None:
-            sched.step()
-        if log is not None:
-            log(step, {"loss": loss.item(), "lr": float(lr)})
-    return model.eval()
+    return fit(model, images, cfg, images_to_tensor,
+               lambda out, idx: model.loss(out, y[idx].to(device)), log, device)
 
 
 @torch.no_grad()

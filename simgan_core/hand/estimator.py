@@ -27,15 +27,15 @@ EstimatorConfig / train_estimator(log=...) / predict_joints_uv / joint_errors_px
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from simgan_core.augment import DEPTH_AUGMENT, AugmentConfig, augment_batch
+from simgan_core.augment import DEPTH_AUGMENT, AugmentConfig
 from simgan_core.domain import HAND
+from simgan_core.fit_loop import StepLog, fit
 from simgan_core.hand.heatmaps import gaussian_heatmaps, soft_argmax
 from simgan_core.hand.hourglass import StackedHourglass
 from simgan_core.hand.joints import N_EVAL
@@ -141,9 +141,6 @@ class EstimatorConfig:
                              f"{self.weight_decay}")
 
 
-StepLog = Callable[[int, dict[str, float]], None]
-
-
 def _joints(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Check (N, S, S) uint16 images and (N, 28) or (N, 14, 2) labels; -> (N, 14, 2)."""
     if images.dtype != np.uint16 or images.ndim != 3 or images.shape[1] != images.shape[2]:
@@ -171,8 +168,6 @@ def train_estimator(images: np.ndarray, joints_uv: np.ndarray, cfg: EstimatorCon
     gets the batch loss and the learning rate after every step.
     """
     uv = _joints(images, joints_uv)
-    batches = torch.Generator().manual_seed(cfg.seed)
-    aug_rng = np.random.default_rng(cfg.seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         model = build_estimator(cfg.preset)
@@ -180,27 +175,9 @@ def train_estimator(images: np.ndarray, joints_uv: np.ndarray, cfg: EstimatorCon
     crop = images.shape[-1]
     y = model.targets(uv, crop)  # (N, 14, H, H), built once
     uv_t = torch.from_numpy(uv).float()  # (N, 14, 2) crop pixels
-    x = None if cfg.augment else images_to_tensor(images)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
-                           foreach=True)  # one fused update over the many small tensors
-    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
-             if cfg.schedule == "cosine" else None)
-    for step in range(cfg.steps):
-        idx = torch.randint(0, len(images), (cfg.batch_size,), generator=batches)
-        if x is None:
-            xb = images_to_tensor(augment_batch(images[idx.numpy()], aug_rng, cfg.augment_config))
-        else:
-            xb = x[idx]
-        lr = opt.param_groups[0]["lr"]
-        loss = model.loss(model(xb.to(device)), y[idx].to(device), uv_t[idx].to(device), crop)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if sched is not None:
-            sched.step()
-        if log is not None:
-            log(step, {"loss": loss.item(), "lr": float(lr)})
-    return model.eval()
+    return fit(model, images, cfg, images_to_tensor,
+               lambda out, idx: model.loss(out, y[idx].to(device), uv_t[idx].to(device), crop),
+               log, device, foreach=True)  # one fused update over the many small tensors
 
 
 @torch.no_grad()
