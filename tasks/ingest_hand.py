@@ -24,8 +24,6 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from simgan_core.gaze.canonical import CanonicalSample
-from simgan_core.gaze.records import FormatError, Quarantined
 from simgan_core.hand.canonical import SOURCE_OF_PREFIX, frame_key, from_nyu_frame
 from simgan_core.hand.crop import CropError
 from simgan_core.hand.joints import EVAL_JOINTS
@@ -37,6 +35,7 @@ from simgan_core.hand.nyu_reader import (
     list_frames,
     read_joint_data,
 )
+from simgan_core.ingest_records import CanonicalSample, FormatError, Quarantined
 from simgan_core.shards import shard_name
 from tasks.ingest_gaze import ChunkResult, write_chunk
 

@@ -19,7 +19,6 @@ are short and stable across platforms.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,14 +26,7 @@ import numpy as np
 from simgan_core.gaze.conventions import gaze_to_pitchyaw
 from simgan_core.gaze.crop import crop_gray, eye_crop_box, resize_gray
 from simgan_core.gaze.records import MPIIGazeRecord, UnityEyesRecord
-
-
-@dataclass(frozen=True)
-class CanonicalSample:
-    key: str
-    image: np.ndarray  # (H, W) uint8
-    annotation: dict[str, Any]
-    row: dict[str, Any]  # the manifest row, without "shard"
+from simgan_core.ingest_records import CanonicalSample
 
 
 def _gaze_json(gaze: np.ndarray) -> dict[str, Any]:

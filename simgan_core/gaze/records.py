@@ -16,6 +16,13 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from simgan_core.ingest_records import (  # noqa: F401  (the gaze readers' names)
+    EmptySourceError,
+    FormatError,
+    Quarantined,
+    Skipped,
+)
+
 # Landmark counts of a UnityEyes annotation, in the order of `landmark_depth`.
 N_INTERIOR_MARGIN = 16
 N_CARUNCLE = 7
@@ -24,35 +31,6 @@ N_LANDMARKS = N_INTERIOR_MARGIN + N_CARUNCLE + N_IRIS  # 55
 
 # MPIIGaze's normalized eye image, (rows, cols).
 MPIIGAZE_IMAGE_HW = (36, 60)
-
-
-class EmptySourceError(FileNotFoundError):
-    """A source folder that is missing or holds no samples at all (names the folder)."""
-
-
-class FormatError(ValueError):
-    """An input that breaks its format. `reason` names the field and the problem."""
-
-    def __init__(self, reason: str, source: str = "") -> None:
-        super().__init__(f"{source}: {reason}" if source else reason)
-        self.reason = reason
-        self.source = source
-
-
-@dataclass(frozen=True)
-class Quarantined:
-    """A bad input (file, list line or sample) and a one-line human reason."""
-
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A valid sample dropped by protocol (counted, but not bad)."""
-
-    path: str
-    reason: str
 
 
 def _freeze_arrays(record: object) -> None:

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from simgan_core.gaze.canonical import CanonicalSample
 from simgan_core.hand.crop import crop_hand
 from simgan_core.hand.joints import EVAL_JOINTS, PALM_CENTRE
+from simgan_core.ingest_records import CanonicalSample
 
 # NYU file prefix -> provenance source
 SOURCE_OF_PREFIX = {"synthdepth": "nyu_synthdepth", "depth": "nyu_depth"}

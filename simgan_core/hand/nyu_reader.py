@@ -23,9 +23,9 @@ import numpy as np
 import scipy.io
 from PIL import Image
 
-from simgan_core.gaze.records import EmptySourceError, FormatError
 from simgan_core.hand.depth_png import unpack_depth_rgb
 from simgan_core.hand.joints import FRAME_H, FRAME_W, NYU_JOINT_NAMES
+from simgan_core.ingest_records import EmptySourceError, FormatError
 
 JOINT_DATA_NAME = "joint_data.mat"
 PREFIXES = ("depth", "synthdepth")
