@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import time
 
-from prefect import flow
+from prefect import Task, flow
 
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
-from tasks.params import SimulateHands, resolve_workers
+from tasks.params import SimulateHands, SimulateRealHands, resolve_workers
 from tasks.simulate_hands import (
     plan_synthdepth_ranges,
     render_synthdepth_range,
@@ -20,19 +20,26 @@ from tasks.simulate_hands import (
 )
 
 
-@flow(name="simulate-hands")
-def simulate_hands_flow(cfg: SimulateHands) -> dict:
+def render_frames(cfg: SimulateHands | SimulateRealHands, plan: Task, render: Task,
+                  stage: str) -> dict:
+    """Both hand simulators' stage: plan the frame ranges, render one task per range,
+    write joint_data.mat per split, publish the summary as `stage`."""
     started = time.perf_counter()
-    ranges = plan_synthdepth_ranges(cfg, resolve_workers(cfg.workers))
-    joints = [f.result() for f in [render_synthdepth_range.submit(cfg, r) for r in ranges]]
+    ranges = plan(cfg, resolve_workers(cfg.workers))
+    joints = [f.result() for f in [render.submit(cfg, r) for r in ranges]]
     counts = write_hand_joint_data(cfg.out_dir, ranges, joints)
     seconds = time.perf_counter() - started
     count = sum(counts.values())
     summary = {**counts, "count": count, "seconds": seconds,
                "frames_per_s": count / max(seconds, 1e-9), "tasks": len(ranges),
                "dask_address": cfg.dask_address}
-    publish_summary("simulate-hands", summary)
+    publish_summary(stage, summary)
     return summary
+
+
+@flow(name="simulate-hands")
+def simulate_hands_flow(cfg: SimulateHands) -> dict:
+    return render_frames(cfg, plan_synthdepth_ranges, render_synthdepth_range, "simulate-hands")
 
 
 def run(cfg: SimulateHands) -> dict:

@@ -6,33 +6,18 @@
 
 from __future__ import annotations
 
-import time
-
 from prefect import flow
 
 from flows.runners import fan_out_runner
-from tasks.artifacts import publish_summary
+from flows.simulate_hands import render_frames
 from tasks.params import SimulateRealHands, resolve_workers
-from tasks.simulate_hands import (
-    plan_real_hand_ranges,
-    render_real_hand_range,
-    write_hand_joint_data,
-)
+from tasks.simulate_hands import plan_real_hand_ranges, render_real_hand_range
 
 
 @flow(name="simulate-real-hands")
 def simulate_real_hands_flow(cfg: SimulateRealHands) -> dict:
-    started = time.perf_counter()
-    ranges = plan_real_hand_ranges(cfg, resolve_workers(cfg.workers))
-    joints = [f.result() for f in [render_real_hand_range.submit(cfg, r) for r in ranges]]
-    counts = write_hand_joint_data(cfg.out_dir, ranges, joints)
-    seconds = time.perf_counter() - started
-    count = sum(counts.values())
-    summary = {**counts, "count": count, "seconds": seconds,
-               "frames_per_s": count / max(seconds, 1e-9), "tasks": len(ranges),
-               "dask_address": cfg.dask_address}
-    publish_summary("simulate-real-hands", summary)
-    return summary
+    return render_frames(cfg, plan_real_hand_ranges, render_real_hand_range,
+                         "simulate-real-hands")
 
 
 def run(cfg: SimulateRealHands) -> dict:
