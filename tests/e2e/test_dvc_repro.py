@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from process_group import run_group
 
 from simgan_core.shard_index import verify_sha256sums
 from simgan_core.shards import iter_samples
@@ -56,7 +56,7 @@ HAND_STAGES = ("simulate_hands", "simulate_real_hands", "ingest_hand", "train_re
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=1500)
+    proc = run_group(cmd, timeout=1500, cwd=cwd, env=env)
     assert proc.returncode == 0, f"{cmd} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout + proc.stderr
 

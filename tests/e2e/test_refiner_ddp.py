@@ -4,7 +4,6 @@ documented command `torchrun --nproc_per_node 2 -m flows.train_refiner_ddp`."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from process_group import run_group
 
 from simgan_core.shard_index import write_index, write_sha256sums
 from simgan_core.shards import encode_sample, write_shard_set
@@ -49,11 +49,11 @@ def test_torchrun_two_ranks_train_and_only_rank_0_writes(tmp_path: Path) -> None
     _split(tmp_path / "shards" / "synthetic", 32, 40, seed=1)
     _split(tmp_path / "shards" / "real_train", 32, 120, seed=2)
     params = _params(tmp_path)
-    proc = subprocess.run(
+    proc = run_group(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
          "-m", "flows.train_refiner_ddp", "--params", str(params), "--no-evaluate"],
         cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS="1"),
-        capture_output=True, text=True, timeout=300)
+        timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "[rank 0/2] step 6/6" in proc.stdout  # only rank 0 logs
     state = torch.load(tmp_path / "out" / "refiner.pt", weights_only=True)
