@@ -1,0 +1,1 @@
+"""One-off measurements that explain the pipeline's results (not DVC stages)."""
