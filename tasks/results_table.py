@@ -118,12 +118,32 @@ def hand_results_markdown(metrics_dir: Path) -> list[str]:
     return parts
 
 
+def ceiling_markdown(ceiling_file: Path) -> list[str]:
+    """What a perfect refiner would reach, from experiments.gaze_ceiling's JSON."""
+    c = _read_json(ceiling_file)
+    seeds = ", ".join(f"{e:.2f}" for e in c["perfect_refined_per_seed"])
+    return [
+        f"### How far a perfect refiner could go (`{ceiling_file.as_posix()}`)",
+        f"`python -m experiments.gaze_ceiling` trains the same estimator, with the same "
+        f"budget and seeds, on {c['n_train']} synthetic-range scenes rendered by the "
+        f"stand-in camera itself: the output of a perfect refiner. On real_test it reaches "
+        f"**{c['perfect_refined_mean_deg']:.2f} deg** (seeds: {seeds}), "
+        f"**{c['perfect_refined_over_synthetic']:.3f}** times the "
+        f"{c['pipeline_synthetic_mean_deg']:.2f} deg of the pipeline's synthetic estimator "
+        f"it was compared with (refined: {c['pipeline_refined_mean_deg']:.2f}, real_oracle: "
+        f"{c['pipeline_real_oracle_mean_deg']:.2f}). This is the ceiling of any refiner of "
+        f"this corpus at this estimator budget.",
+    ]
+
+
 def results_markdown(metrics_dir: Path, domain: str = "gaze",
-                     hand_metrics_dir: Path | None = None) -> str:
+                     hand_metrics_dir: Path | None = None,
+                     ceiling_file: Path | None = None) -> str:
     """The results section (Markdown) from `metrics_dir`/evaluate.json and, when present,
     ablations.json: our table, the refined/synthetic ratio, the stand-in note, the
-    paper's tables for reference and the ablation table; then, when
-    `hand_metrics_dir`/evaluate.json exists, the hand-pose rows next to Table 4."""
+    paper's tables for reference and the ablation table; the perfect-refiner ceiling
+    when `ceiling_file` exists; then, when `hand_metrics_dir`/evaluate.json exists, the
+    hand-pose rows next to Table 4."""
     evaluate_file = metrics_dir / "evaluate.json"
     if not evaluate_file.exists():
         raise FileNotFoundError(f"{evaluate_file} not found: run the evaluate stage first")
@@ -144,6 +164,8 @@ def results_markdown(metrics_dir: Path, domain: str = "gaze",
     if ablations_file.exists():
         parts += [f"### Ablations (`{ablations_file.as_posix()}`)",
                   md_table(*ablation_table(_read_json(ablations_file)))]
+    if ceiling_file is not None and ceiling_file.exists():
+        parts += ceiling_markdown(ceiling_file)
     if hand_metrics_dir is not None and (hand_metrics_dir / "evaluate.json").exists():
         parts += hand_results_markdown(hand_metrics_dir)
     return "\n\n".join(parts) + "\n"
