@@ -225,16 +225,16 @@ def results(
     hand_metrics_dir: Annotated[Path, typer.Option(
         help="hand rows (next to the paper's Table 4) when its evaluate.json exists")
     ] = Path("metrics/hand"),
-    ceiling_file: Annotated[Path, typer.Option(
-        help="the perfect-refiner ceiling (python -m experiments.gaze_ceiling), when it exists")
-    ] = Path("experiments/results/gaze_ceiling.json"),
+    ceiling_dir: Annotated[Path, typer.Option(
+        help="<domain>_ceiling.json from python -m experiments.ceiling, when they exist")
+    ] = Path("experiments/results"),
 ) -> None:
     """Regenerate the README's results section from the metrics files."""
     from tasks.results_table import results_markdown, update_readme
 
     changed = update_readme(readme, results_markdown(metrics_dir,
                                                      hand_metrics_dir=hand_metrics_dir,
-                                                     ceiling_file=ceiling_file))
+                                                     ceiling_dir=ceiling_dir))
     typer.echo(f"{readme}: {'updated' if changed else 'already up to date'}")
 
 

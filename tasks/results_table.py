@@ -119,31 +119,47 @@ def hand_results_markdown(metrics_dir: Path) -> list[str]:
 
 
 def ceiling_markdown(ceiling_file: Path) -> list[str]:
-    """What a perfect refiner would reach, from experiments.gaze_ceiling's JSON."""
+    """What a perfect refiner would reach, from experiments.ceiling's JSON (either domain)."""
     c = _read_json(ceiling_file)
+    domain, pipe = c["domain"], c["pipeline"]
     seeds = ", ".join(f"{e:.2f}" for e in c["perfect_refined_per_seed"])
+    if domain == "gaze":
+        reached = (f"**{c['perfect_refined']:.2f} deg** mean error (seeds: {seeds}), "
+                   f"**{c['perfect_refined_over_synthetic']:.3f}** times the "
+                   f"{pipe['synthetic']:.2f} deg of the synthetic estimator it was compared "
+                   f"with (refined: {pipe['refined']:.2f}, real_oracle: "
+                   f"{pipe['real_oracle']:.2f})")
+    else:
+        closed = c["perfect_refined_gap_closed"]
+        reached = (f"**{c['perfect_refined']:.1f}%** of joints within 5 px (seeds: {seeds}), "
+                   f"closing **{'n/a' if closed is None else f'{closed:.3f}'}** of the gap "
+                   f"from synthetic ({pipe['synthetic']:.1f}) to real_oracle "
+                   f"({pipe['real_oracle']:.1f}) it was compared with (refined: "
+                   f"{pipe['refined']:.1f})")
     return [
-        f"### How far a perfect refiner could go (`{ceiling_file.as_posix()}`)",
-        f"`python -m experiments.gaze_ceiling` trains the same estimator, with the same "
-        f"budget and seeds, on {c['n_train']} synthetic-range scenes rendered by the "
-        f"stand-in camera itself: the output of a perfect refiner. On real_test it reaches "
-        f"**{c['perfect_refined_mean_deg']:.2f} deg** (seeds: {seeds}), "
-        f"**{c['perfect_refined_over_synthetic']:.3f}** times the "
-        f"{c['pipeline_synthetic_mean_deg']:.2f} deg of the pipeline's synthetic estimator "
-        f"it was compared with (refined: {c['pipeline_refined_mean_deg']:.2f}, real_oracle: "
-        f"{c['pipeline_real_oracle_mean_deg']:.2f}). This is the ceiling of any refiner of "
-        f"this corpus at this estimator budget.",
+        f"#### How far a perfect refiner could go (`{ceiling_file.as_posix()}`)",
+        f"`python -m experiments.ceiling --domain {domain}` trains the same estimator, with "
+        f"the same budget and seeds, on {c['n_train']} synthetic scenes rendered by the "
+        f"stand-in camera itself: what a perfect refiner would output. On real_test it "
+        f"reaches {reached}. That is the ceiling of any refiner of this corpus at this "
+        f"estimator budget.",
     ]
+
+
+def _ceiling_parts(ceiling_dir: Path | None, domain: str) -> list[str]:
+    path = None if ceiling_dir is None else ceiling_dir / f"{domain}_ceiling.json"
+    return ceiling_markdown(path) if path is not None and path.exists() else []
 
 
 def results_markdown(metrics_dir: Path, domain: str = "gaze",
                      hand_metrics_dir: Path | None = None,
-                     ceiling_file: Path | None = None) -> str:
+                     ceiling_dir: Path | None = None) -> str:
     """The results section (Markdown) from `metrics_dir`/evaluate.json and, when present,
     ablations.json: our table, the refined/synthetic ratio, the stand-in note, the
-    paper's tables for reference and the ablation table; the perfect-refiner ceiling
-    when `ceiling_file` exists; then, when `hand_metrics_dir`/evaluate.json exists, the
-    hand-pose rows next to Table 4."""
+    paper's tables for reference and the ablation table; then, when
+    `hand_metrics_dir`/evaluate.json exists, the hand-pose rows next to Table 4. After
+    each domain, its perfect-refiner ceiling when `ceiling_dir`/<domain>_ceiling.json
+    exists (python -m experiments.ceiling)."""
     evaluate_file = metrics_dir / "evaluate.json"
     if not evaluate_file.exists():
         raise FileNotFoundError(f"{evaluate_file} not found: run the evaluate stage first")
@@ -164,10 +180,10 @@ def results_markdown(metrics_dir: Path, domain: str = "gaze",
     if ablations_file.exists():
         parts += [f"### Ablations (`{ablations_file.as_posix()}`)",
                   md_table(*ablation_table(_read_json(ablations_file)))]
-    if ceiling_file is not None and ceiling_file.exists():
-        parts += ceiling_markdown(ceiling_file)
+    parts += _ceiling_parts(ceiling_dir, domain)
     if hand_metrics_dir is not None and (hand_metrics_dir / "evaluate.json").exists():
         parts += hand_results_markdown(hand_metrics_dir)
+        parts += _ceiling_parts(ceiling_dir, "hand")
     return "\n\n".join(parts) + "\n"
 
 

@@ -33,3 +33,15 @@ def test_labels_follow_the_synthetic_pose_ranges_not_the_real_ones() -> None:
 def test_rejects_an_empty_request() -> None:
     with pytest.raises(ValueError, match="n must be >= 1"):
         perfect_refined(0, seed=1, hw=HW)
+
+
+def test_hand_frames_crop_like_ingest_and_keep_their_joints() -> None:
+    from simgan_core.hand.stand_in_pairs import perfect_refined_hand
+
+    images, labels = perfect_refined_hand(6, seed=2, size=64, cube_mm=300.0)
+    assert images.dtype == np.uint16 and images.shape[1:] == (64, 64)
+    assert labels.shape == (len(images), 28) and 0 < len(images) <= 6
+    again, again_labels = perfect_refined_hand(6, seed=2, size=64, cube_mm=300.0)
+    np.testing.assert_array_equal(again, images)
+    np.testing.assert_array_equal(again_labels, labels)
+    assert (images == 65535).any() and (images < 65535).mean() > 0.05  # hand on a far back

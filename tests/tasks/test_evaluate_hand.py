@@ -161,3 +161,25 @@ def test_readme_gets_hand_rows_next_to_table_4_only_with_hand_metrics(tmp_path: 
     assert "Table 4" in hand_part
     for row in ("| synthetic | 69.7 |", "| refined | 72.4 |", "| real | 74.5 |"):
         assert row in hand_part
+
+
+def test_readme_hand_ceiling_follows_the_hand_rows(tmp_path: Path) -> None:
+    gaze, hand, ceilings = tmp_path / "gaze", tmp_path / "hand", tmp_path / "ceilings"
+    for folder in (gaze, hand, ceilings):
+        folder.mkdir()
+    (gaze / "evaluate.json").write_text(json.dumps(
+        {"synthetic": {"mean_deg": 9.0, "median_deg": 8.0, "within_7deg": 40.0, "seeds": 3}}))
+    (hand / "evaluate.json").write_text(json.dumps({
+        "synthetic": {"pck_5px": 26.0, "mean_px": 5.5, "seeds": 3, "n_train": 6000},
+        "real_oracle": {"pck_5px": 31.0, "mean_px": 4.1, "seeds": 3, "n_train": 2100}}))
+    (ceilings / "hand_ceiling.json").write_text(json.dumps({
+        "domain": "hand", "n_train": 5990, "perfect_refined": 33.04,
+        "perfect_refined_per_seed": [32.5, 33.1, 33.52], "perfect_refined_gap_closed": 1.408,
+        "pipeline": {"synthetic": 26.0, "synthetic_aug": 24.0, "refined": 28.0,
+                     "real_oracle": 31.0}}))
+    md = results_markdown(gaze, hand_metrics_dir=hand, ceiling_dir=ceilings)
+    hand_part = md[md.index("### Hand pose"):]
+    assert "**33.0%** of joints within 5 px (seeds: 32.50, 33.10, 33.52)" in hand_part
+    assert "closing **1.408** of the gap from synthetic (26.0) to real_oracle (31.0)" in hand_part
+    assert "python -m experiments.ceiling --domain hand" in hand_part
+    assert "perfect refiner" not in md[:md.index("### Hand pose")]  # no gaze ceiling file

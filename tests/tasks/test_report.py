@@ -194,14 +194,13 @@ def test_update_readme_needs_both_markers(tmp_path: Path, body: str) -> None:
 
 def test_results_markdown_shows_the_perfect_refiner_ceiling(dirs: tuple[Path, Path],
                                                             tmp_path: Path) -> None:
-    ceiling = tmp_path / "gaze_ceiling.json"
-    assert "perfect refiner" not in results_markdown(dirs[0], ceiling_file=ceiling)  # absent
-    ceiling.write_text(json.dumps({
-        "n_train": 12000, "perfect_refined_mean_deg": 7.7112,
+    assert "perfect refiner" not in results_markdown(dirs[0], ceiling_dir=tmp_path)  # absent
+    (tmp_path / "gaze_ceiling.json").write_text(json.dumps({
+        "domain": "gaze", "n_train": 12000, "perfect_refined": 7.7112,
         "perfect_refined_per_seed": [7.5, 7.9, 7.73], "perfect_refined_over_synthetic": 0.787,
-        "pipeline_synthetic_mean_deg": 9.8, "pipeline_refined_mean_deg": 10.4,
-        "pipeline_real_oracle_mean_deg": 6.8}))
-    md = results_markdown(dirs[0], ceiling_file=ceiling)
+        "pipeline": {"synthetic": 9.8, "synthetic_aug": 9.6, "refined": 10.4,
+                     "real_oracle": 6.8}}))
+    md = results_markdown(dirs[0], ceiling_dir=tmp_path)
     assert "How far a perfect refiner could go" in md
-    assert "**7.71 deg** (seeds: 7.50, 7.90, 7.73), **0.787** times the 9.80 deg" in md
+    assert "**7.71 deg** mean error (seeds: 7.50, 7.90, 7.73), **0.787** times the 9.80" in md
     assert md.index("perfect refiner") > md.index("Table 3")  # after the paper's tables

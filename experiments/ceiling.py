@@ -1,0 +1,118 @@
+"""`python -m experiments.ceiling --domain gaze|hand`: how far could a perfect refiner go?
+
+Trains the domain's downstream estimator, with train_estimator_<domain>'s budget and
+seeds, on the synthetic corpus as a perfect refiner would leave it (the same scenes and
+labels, seen by the built-in stand-in camera: simgan_core/gaze/stand_in_pairs.py,
+simgan_core/hand/stand_in_pairs.py), scores it on real_test, and sets it next to the
+pipeline's own figures from metrics/<domain>/evaluate.json. Needs `dvc repro
+evaluate_<domain>` first. Only meaningful with the built-in stand-in real domain.
+Writes experiments/results/<domain>_ceiling.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from simgan_core.atomic import atomic_write_text
+from simgan_core.domain import get_domain
+from simgan_core.estimator_family import estimator_family
+from simgan_core.gaze.stand_in_pairs import perfect_refined
+from simgan_core.hand.stand_in_pairs import perfect_refined_hand
+from simgan_core.parallel import default_workers, index_chunks, parallel_map
+from tasks.domain_gap import load_split
+from tasks.params import Params, load_params
+
+RESULTS = Path("experiments/results")
+RENDER_SEED = 90210  # not a simulator seed of params.yaml: other scenes than the corpus
+HEADLINE = {"gaze": "mean_deg", "hand": "pck_5px"}  # the figure each domain's target is on
+
+
+def _render(domain: str, params: Params, chunk: tuple[int, int]
+            ) -> tuple[np.ndarray, np.ndarray]:
+    start, stop = chunk
+    if domain == "gaze":
+        return perfect_refined(stop - start, RENDER_SEED, get_domain("gaze").image_hw, start)
+    ingest = params.ingest_hand
+    return perfect_refined_hand(stop - start, RENDER_SEED, ingest.crop_size, ingest.cube_mm,
+                                start)
+
+
+def _score(job: tuple[str, Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+           ) -> dict[str, float]:
+    domain, config, x, y, test_x, test_y = job
+    torch.set_num_threads(1)
+    family = estimator_family(get_domain(domain))
+    return family.summary(family.errors(family.train(x, y, config), test_x, test_y))
+
+
+def compare(domain: str, perfect: float, evaluation: dict[str, Any]) -> dict[str, float]:
+    """The perfect refiner's headline figure against the pipeline's: gaze as a ratio to
+    synthetic's mean error (the target: <= 0.8), hand as the share of the synthetic ->
+    real_oracle gap in pck_5px that it closes (the target: >= 0.5)."""
+    key = HEADLINE[domain]
+    synthetic = evaluation["synthetic"][key]
+    if domain == "gaze":
+        return {"perfect_refined_over_synthetic": round(perfect / synthetic, 3)}
+    gap = evaluation["real_oracle"][key] - synthetic
+    return {"perfect_refined_gap_closed": round((perfect - synthetic) / gap, 3) if gap else None}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--domain", choices=sorted(HEADLINE), default="gaze")
+    parser.add_argument("--n", type=int, default=None,
+                        help="frames to render (default: as many as the synthetic set)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: experiments/results/<domain>_ceiling.json")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    args = parser.parse_args(argv)
+    domain, params = args.domain, load_params(args.params)
+    est = getattr(params, f"train_estimator_{domain}")
+    evaluation = json.loads(Path(getattr(params, f"evaluate_{domain}").metrics_file).read_text())
+    n = args.n or int(evaluation["synthetic"]["n_train"])
+    started = time.monotonic()
+    workers = default_workers()
+    parts = parallel_map(partial(_render, domain, params), index_chunks(n, workers), workers)
+    x = np.concatenate([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    test_x, test_y = load_split(Path(est.shards_dir) / "real_test", 10**9,
+                                domain=get_domain(domain))
+    family = estimator_family(get_domain(domain))
+    jobs = [(domain, family.config(preset=est.preset, steps=est.steps,
+                                   batch_size=est.batch_size, lr=est.lr, seed=seed,
+                                   augment=False), x, y, test_x, test_y) for seed in est.seeds]
+    summaries = parallel_map(_score, jobs, max(1, min(len(jobs), workers + 1)))
+    key = HEADLINE[domain]
+    perfect = float(np.mean([s[key] for s in summaries]))
+    result = {
+        "domain": domain,
+        "what": "the downstream estimator trained on the synthetic scenes seen by the "
+                "stand-in camera (a perfect refiner's output), scored on real_test",
+        "n_train": int(len(x)), "n_real_test": int(len(test_x)), "seeds": list(est.seeds),
+        "estimator": {"preset": est.preset, "steps": est.steps, "batch_size": est.batch_size,
+                      "lr": est.lr},
+        "metric": key,
+        "perfect_refined": round(perfect, 3),
+        "perfect_refined_per_seed": [round(s[key], 3) for s in summaries],
+        "pipeline": {name: evaluation[name][key]
+                     for name in ("synthetic", "synthetic_aug", "refined", "real_oracle")},
+        **compare(domain, perfect, evaluation),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    out = args.out or RESULTS / f"{domain}_ceiling.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()
