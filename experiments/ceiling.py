@@ -53,7 +53,8 @@ def _score(job: tuple[str, Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     return family.summary(family.errors(family.train(x, y, config), test_x, test_y))
 
 
-def compare(domain: str, perfect: float, evaluation: dict[str, Any]) -> dict[str, float]:
+def compare(domain: str, perfect: float, evaluation: dict[str, Any]
+            ) -> dict[str, float | None]:
     """The perfect refiner's headline figure against the pipeline's: gaze as a ratio to
     synthetic's mean error (the target: <= 0.8), hand as the share of the synthetic ->
     real_oracle gap in pck_5px that it closes (the target: >= 0.5)."""
