@@ -29,6 +29,7 @@ from simgan_core.hand.stand_in_pairs import perfect_refined_hand
 from simgan_core.parallel import default_workers, index_chunks, parallel_map
 from tasks.domain_gap import load_split
 from tasks.params import Params, load_params
+from tasks.train_estimator import estimator_config
 
 RESULTS = Path("experiments/results")
 RENDER_SEED = 90210  # not a simulator seed of params.yaml: other scenes than the corpus
@@ -86,10 +87,9 @@ def main(argv: list[str] | None = None) -> dict:
     y = np.concatenate([p[1] for p in parts])
     test_x, test_y = load_split(Path(est.shards_dir) / "real_test", 10**9,
                                 domain=get_domain(domain))
-    family = estimator_family(get_domain(domain))
-    jobs = [(domain, family.config(preset=est.preset, steps=est.steps,
-                                   batch_size=est.batch_size, lr=est.lr, seed=seed,
-                                   augment=False), x, y, test_x, test_y) for seed in est.seeds]
+    # The synthetic training set's config: the stage's budget, no augmentation.
+    jobs = [(domain, estimator_config(est, est.training_sets["synthetic"], seed, domain),
+             x, y, test_x, test_y) for seed in est.seeds]
     summaries = parallel_map(_score, jobs, max(1, min(len(jobs), workers + 1)))
     key = HEADLINE[domain]
     perfect = float(np.mean([s[key] for s in summaries]))
