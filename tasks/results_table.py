@@ -10,9 +10,6 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
 from simgan_core.atomic import atomic_write_text
 from simgan_core.domain import get_domain
 from simgan_core.result_rows import (
@@ -204,10 +201,3 @@ def update_readme(readme: Path, markdown: str) -> bool:
     atomic_write_text(readme, new)
     return True
 
-
-@task(name="update-readme-results", cache_policy=NO_CACHE)
-def update_readme_results(readme: Path, metrics_dir: Path, domain: str = "gaze",
-                          hand_metrics_dir: Path | None = None) -> bool:
-    """The README's results section regenerated from `metrics_dir` (and the hand rows from
-    `hand_metrics_dir`, when its evaluate.json exists); True if it changed."""
-    return update_readme(readme, results_markdown(metrics_dir, domain, hand_metrics_dir))
