@@ -177,6 +177,7 @@ class TrainRefiner(Section):
     kg: PositiveInt
     kd: PositiveInt
     steps: Annotated[int, Field(ge=0)]
+    refiner_ema: Annotated[float, Field(ge=0.0, lt=1.0)]  # weight-average decay; 0 = off
     seed: int
     threads: WorkerCount  # torch CPU threads; 0 = all cores
     eval_samples: PositiveInt  # images per set for the C2ST and preservation metrics

@@ -58,7 +58,7 @@ def simgan_config(cfg: TrainRefiner, domain: Domain = GAZE) -> SimGANConfig:
         optimizer=cfg.optimizer, batch_size=cfg.batch_size,
         pretrain_refiner_steps=cfg.pretrain_refiner_steps,
         pretrain_disc_steps=cfg.pretrain_disc_steps, kg=cfg.kg, kd=cfg.kd, steps=cfg.steps,
-        seed=cfg.seed,
+        refiner_ema=cfg.refiner_ema, seed=cfg.seed,
     )
 
 
@@ -84,8 +84,8 @@ def _torch_bytes(obj: Any) -> bytes:
 
 
 def save_refiner(path: Path, trainer: SimGANTrainer, run: str) -> None:
-    """The product: the refiner's weights with the config that made them (weights_only)."""
-    state = {"refiner": {k: v.cpu() for k, v in trainer.refiner.state_dict().items()},
+    """The product (the weight average when on) with the config that made it (weights_only)."""
+    state = {"refiner": {k: v.cpu() for k, v in trainer.product.state_dict().items()},
              "config": trainer.cfg.to_dict(), "step": trainer.step, "run_key": run}
     with atomic_output(path) as tmp:
         tmp.write_bytes(_torch_bytes(state))

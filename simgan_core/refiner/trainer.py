@@ -2,10 +2,11 @@
 
 Schedule: `pretrain_refiner_steps` refiner steps on self-regularization alone, then
 `pretrain_disc_steps` discriminator steps, then `steps` adversarial rounds of `kg`
-refiner steps followed by `kd` discriminator steps. `train_step` does one unit (a
-pretraining step or a round) and returns its losses as a dict of floats; the caller owns
-data, logging and checkpoints (`state_dict` holds everything for a bit-exact resume and
-loads with `torch.load(..., weights_only=True)`).
+refiner steps followed by `kd` discriminator steps. With `refiner_ema` > 0 a moving
+average of the refiner's weights over the rounds is the product (`product`, `refine`).
+`train_step` does one unit (a pretraining step or a round) and returns its losses as a
+dict of floats; the caller owns data, logging and checkpoints (`state_dict` holds
+everything for a bit-exact resume and loads with `torch.load(..., weights_only=True)`).
 
 Batches come from callables returning (B, C, H, W) float tensors in [-1, 1].
 """
@@ -40,6 +41,7 @@ from simgan_core.refiner.models import (
     Refiner,
     RefinerConfig,
 )
+from simgan_core.refiner.weight_average import WeightAverage
 
 Batches = Callable[[], torch.Tensor]  # () -> (B, C, H, W) float in [-1, 1]
 PHASES = ("pretrain_refiner", "pretrain_disc", "adversarial", "done")
@@ -72,6 +74,10 @@ class SimGANConfig:
     kg: int = 2  # refiner steps per adversarial round
     kd: int = 1  # discriminator steps per adversarial round
     steps: int = 2000  # adversarial rounds
+    # Decay of the moving average of the refiner's weights over the adversarial rounds
+    # (weight_average.py); the average is then the product (refine, saved model). 0 = off:
+    # the last weights are the product.
+    refiner_ema: float = 0.0
     seed: int = 0
     amp: bool = True  # mixed precision when on CUDA; ignored on the CPU
 
@@ -85,6 +91,7 @@ class SimGANConfig:
             "counts": min(self.history_size, self.batch_size, self.kg, self.kd) >= 1
             and min(self.pretrain_refiner_steps, self.pretrain_disc_steps, self.steps) >= 0,
             "lambda_reg": self.lambda_reg >= 0,
+            "refiner_ema": 0.0 <= self.refiner_ema < 1.0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -125,6 +132,7 @@ class SimGANTrainer:
             self.refiner = Refiner(cfg.refiner).to(self.device, memory_format=CHANNELS_LAST)
             self.discriminator = Discriminator(cfg.discriminator, cfg.disc_mode).to(
                 self.device, memory_format=CHANNELS_LAST)
+        self.average = WeightAverage(self.refiner, cfg.refiner_ema) if cfg.refiner_ema else None
         # What the gradient-taking forward passes call: the models themselves, or their
         # DistributedDataParallel wrappers (distributed.py: gradients averaged over ranks).
         # Checkpoints and inference always use the models' own state.
@@ -208,6 +216,8 @@ class SimGANTrainer:
             self._update(loss, self.opt_refiner, self.scaler_refiner)
         finally:
             self.discriminator.requires_grad_(True)
+        if self.average is not None:
+            self.average.update(self.refiner)
         return {"loss_refiner": loss.item(), "loss_adv": loss_adv.item(),
                 "loss_reg": loss_reg.item(), "disc_fooled": patch_accuracy(logits, REAL).item()}
 
@@ -228,8 +238,18 @@ class SimGANTrainer:
             return "pretrain_disc"
         return "adversarial" if self.step < self.total_steps else "done"
 
+    @property
+    def product(self) -> Refiner:
+        """The refiner to refine with and to save: the weight average when on, else the
+        weights as they are."""
+        return self.average.model if self.average is not None else self.refiner
+
     def train_round(self, next_synthetic: Batches, next_real: Batches) -> dict[str, float]:
         """kg refiner steps, then kd discriminator steps; losses averaged over each."""
+        c = self.cfg
+        first_round = self.step == c.pretrain_refiner_steps + c.pretrain_disc_steps
+        if self.average is not None and first_round:
+            self.average.reset(self.refiner)  # the average covers the adversarial rounds only
         logs = [self.refiner_step(next_synthetic()) for _ in range(self.cfg.kg)]
         logs += [self.disc_step(next_synthetic(), next_real()) for _ in range(self.cfg.kd)]
         keys = {k for log in logs for k in log}
@@ -259,14 +279,16 @@ class SimGANTrainer:
                 callback(log)
 
     def refine(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) in [-1, 1] -> refined, float32 on the trainer's device; eval, no grad."""
-        was_training = self.refiner.training
-        self.refiner.eval()
+        """(B, C, H, W) in [-1, 1] -> refined by the product, float32 on the trainer's
+        device; eval, no grad."""
+        refiner = self.product
+        was_training = refiner.training
+        refiner.eval()
         try:
             with torch.no_grad(), self._autocast():
-                return self.refiner(self._batch(images)).float()
+                return refiner(self._batch(images)).float()
         finally:
-            self.refiner.train(was_training)
+            refiner.train(was_training)
 
     # --- checkpoints ---------------------------------------------------------------------
 
@@ -286,6 +308,8 @@ class SimGANTrainer:
             # The caller's data callables may draw from torch's global RNG (noise, crops).
             "torch_rng": torch.get_rng_state(),
         }
+        if self.average is not None:
+            state["refiner_average"] = self.average.model.state_dict()
         if self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         return state
@@ -298,6 +322,8 @@ class SimGANTrainer:
             raise ValueError(f"checkpoint config differs from this trainer's in {differ}")
         self.refiner.load_state_dict(state["refiner"])
         self.discriminator.load_state_dict(state["discriminator"])
+        if self.average is not None:
+            self.average.model.load_state_dict(state["refiner_average"])
         self.opt_refiner.load_state_dict(state["opt_refiner"])
         self.opt_disc.load_state_dict(state["opt_disc"])
         if self.use_amp:  # a CPU checkpoint's disabled scalers have nothing to load

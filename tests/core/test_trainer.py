@@ -119,9 +119,11 @@ class _Data:
         return (self.images[self.real.next_batch()] * 0.5 + 0.3 + noise).clamp(-1, 1)
 
 
-def test_resume_is_bit_identical(tmp_path: Path) -> None:
+@pytest.mark.parametrize("refiner_ema", [0.0, 0.9])
+def test_resume_is_bit_identical(tmp_path: Path, refiner_ema: float) -> None:
     # history 6 with 2 images per D step: it fills and then replaces slots
-    cfg = _config(pretrain_refiner_steps=2, pretrain_disc_steps=2, steps=5, kg=2, kd=1)
+    cfg = _config(pretrain_refiner_steps=2, pretrain_disc_steps=2, steps=5, kg=2, kd=1,
+                  refiner_ema=refiner_ema)
 
     torch.manual_seed(123)
     whole, data = SimGANTrainer(cfg, CPU), _Data()
@@ -151,6 +153,47 @@ def test_resume_is_bit_identical(tmp_path: Path) -> None:
                     strict=True):
         assert torch.equal(a, b)
     assert torch.equal(whole.history.images, resumed.history.images)
+    for a, b in zip(whole.product.parameters(), resumed.product.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def _weights(model: torch.nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def test_weight_average_follows_the_adversarial_refiner_steps_only() -> None:
+    """The product is decay-weighted over the refiner's weights after each adversarial
+    refiner step, starting from the weights the pretraining left; training itself is the
+    same with and without the average."""
+    kw = dict(pretrain_refiner_steps=2, pretrain_disc_steps=1, steps=4, kg=1, kd=1)
+    torch.manual_seed(5)
+    averaged, data = SimGANTrainer(_config(refiner_ema=0.9, **kw), CPU), _Data()
+    seen: list[torch.Tensor] = []  # the refiner's weights after pretraining, then each round
+    averaged.fit(data.next_synthetic, data.next_real,
+                 lambda log: seen.append(_weights(averaged.refiner))
+                 if log["phase"] != "pretrain_refiner" else None)
+    expected = seen[0]
+    for weights in seen[1:]:  # kg = 1: one refiner step per round; D steps leave it alone
+        expected = 0.9 * expected + 0.1 * weights
+    assert len(seen) == 1 + 4
+    assert torch.allclose(_weights(averaged.product), expected, atol=1e-6)
+    assert not torch.allclose(_weights(averaged.product), seen[-1], atol=1e-4)
+    assert all(not p.requires_grad for p in averaged.product.parameters())
+
+    torch.manual_seed(5)
+    plain, data = SimGANTrainer(_config(**kw), CPU), _Data()
+    plain.fit(data.next_synthetic, data.next_real)
+    assert plain.product is plain.refiner
+    assert torch.equal(_weights(plain.refiner), seen[-1])  # the average never feeds back
+    batch = _batch(7, b=2)
+    assert torch.allclose(averaged.refine(batch), averaged.product(batch))
+
+
+def test_weight_average_decay_must_lie_below_one() -> None:
+    with pytest.raises(ValueError, match="refiner_ema"):
+        _config(refiner_ema=1.0)
+    with pytest.raises(ValueError, match="refiner_ema"):
+        _config(refiner_ema=-0.1)
 
 
 def test_checkpoint_carries_a_plain_config() -> None:

@@ -30,5 +30,6 @@ def test_run_key_follows_config_and_data_but_not_length(tmp_path: Path) -> None:
     base = run_key(simgan_config(_cfg()), [index])
     assert run_key(simgan_config(_cfg(steps=5000)), [index]) == base  # extend a run: resume
     assert run_key(simgan_config(_cfg(lambda_reg=0.1)), [index]) != base
+    assert run_key(simgan_config(_cfg(refiner_ema=0.99)), [index]) != base
     index.write_text('{"shardlist": [1]}')
     assert run_key(simgan_config(_cfg()), [index]) != base  # new data: start over
