@@ -5,8 +5,15 @@ the index file. wids (`ShardListDataset(str(index_path))`) resolves them against
 directory of the index path (`wids_specs.urldir`), so the directory can be moved or
 pulled from a DVC remote as a whole; the index holds no "base" and no absolute path.
 
-Pitfalls of wids that `open_indexed` avoids:
-- the index must be given as a `str`: a `pathlib.Path` is taken for a list of shards;
+An index is untrusted input (a user may hand us anyone's shard set), and wids acts on
+what an index says: a `pipe:` url, or a `datasets[].source_url`, runs a shell command
+(`os.system` in wids_dl); an http url runs curl; `base` and absolute urls reach files
+anywhere. So no index path ever reaches wids. `read_index` validates the whole index
+first (its keys, every url, every count, against the files on disk), and
+`open_indexed` hands wids a shard list built here, of local files in the index's own
+directory only.
+
+Other pitfalls of wids that `open_indexed` avoids:
 - by default wids copies each shard into a cache directory (WIDS_CACHE, default
   /tmp/_wids_cache) keyed by its url and reuses that copy even after the shard was
   rewritten; we open the shards in place instead;
@@ -18,7 +25,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import tarfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +40,14 @@ if TYPE_CHECKING:  # wids imports torch.distributed: only load it when used
 INDEX_NAME = "index.json"
 SUMS_NAME = "SHA256SUMS"
 _SUMS_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")  # "<hex>  <name>" or "<hex> *<name>"
+# A shard url an index may hold: a plain *.tar name in the index's directory. No scheme
+# (pipe:, http:, file:), no slash (no path elsewhere, no ../), no leading dot.
+SHARD_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.tar$")
+INDEX_KIND = "wids-shard-index-v1"
+_INDEX_KEYS = {"__kind__", "wids_version", "name", "shardlist"}  # no base, no datasets
+_ENTRY_KEYS = {"url", "nsamples", "filesize", "md5sum"}  # what widsindex create writes
+MAX_INDEX_BYTES = 64 << 20  # an index of a million shards is a few tens of MB
+TAR_BLOCK = 512  # bytes: every tar member takes at least one header block
 
 
 def write_index(out_dir: Path | str, shards: Sequence[ShardInfo], name: str) -> Path:
@@ -93,6 +110,97 @@ def verify_sha256sums(out_dir: Path | str) -> list[str]:
     return bad
 
 
+@dataclass(frozen=True)
+class IndexEntry:
+    """One validated shard of an index: its file (in the index's directory) and count."""
+
+    path: Path
+    nsamples: int
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def tar_sample_keys(path: Path) -> list[str]:
+    """Sample keys of one tar in wids' order, from the tar headers only (the seekable
+    reader skips member data: nothing is read or decoded). A file that is not a readable
+    tar is a ValueError naming it."""
+    from wids.wids import group_by_key, splitname  # deferred: wids pulls in torch.distributed
+
+    try:
+        with tarfile.open(path, mode="r:") as tar:
+            names = [member.name for member in tar if member.isfile()]
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable tar: {exc}") from exc
+    # wids' own grouping (adjacent members with one key): positions agree with wids'.
+    return [splitname(names[group[0]])[0] for group in group_by_key(names)]
+
+
+def read_index(index_path: Path | str, count_samples: bool = True) -> list[IndexEntry]:
+    """The validated shard list of a wids index; ValueError naming the index and the
+    problem otherwise. Checked: the JSON is a wids-shard-index-v1 object with only the
+    keys write_index (or `widsindex create`) writes (no `base`, no `datasets` or
+    `source_url`); every url a plain *.tar name of an existing regular file in the
+    index's directory, listed once; every `nsamples` a count the file can hold (at
+    least one 512-byte tar block per sample) and, with `count_samples`, the number of
+    samples its tar headers hold; `filesize`, when given, the file's size."""
+    index_path = Path(index_path)
+    directory = index_path.parent
+
+    def refuse(problem: str) -> ValueError:
+        return ValueError(f"{index_path}: {problem}")
+
+    try:
+        size = index_path.stat().st_size
+        if size > MAX_INDEX_BYTES:
+            raise refuse(f"{size} bytes, more than an index needs ({MAX_INDEX_BYTES})")
+        spec = json.loads(index_path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise refuse(f"cannot read the index: {exc}") from exc
+    if not isinstance(spec, dict):
+        raise refuse(f"an index is a JSON object, got {type(spec).__name__}")
+    unknown = sorted(set(spec) - _INDEX_KEYS)
+    if unknown:  # `datasets` / `source_url` make wids fetch (or run) more indexes
+        raise refuse(f"keys {unknown} are not allowed (only {sorted(_INDEX_KEYS)})")
+    if spec.get("__kind__") != INDEX_KIND or spec.get("wids_version") != 1:
+        raise refuse(f"not a {INDEX_KIND} index with wids_version 1")
+    shardlist = spec.get("shardlist")
+    if not isinstance(shardlist, list) or not shardlist:
+        raise refuse("'shardlist' must be a non-empty list")
+    entries: list[IndexEntry] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(shardlist):
+        where = f"shardlist[{i}]"
+        if not isinstance(entry, dict) or set(entry) - _ENTRY_KEYS:
+            raise refuse(f"{where} must be an object with keys among {sorted(_ENTRY_KEYS)}")
+        url, nsamples = entry.get("url"), entry.get("nsamples")
+        # Plain names only: never a shell command (a "pipe:" url), a download, nor a file
+        # outside the index's directory.
+        if not isinstance(url, str) or not SHARD_NAME.match(url):
+            raise refuse(f"{where}: shard urls must be plain *.tar names in the index's "
+                         f"directory, got {url!r}")
+        if url in seen:
+            raise refuse(f"{where}: {url} is listed twice")
+        seen.add(url)
+        path = directory / url
+        if not path.is_file():
+            raise refuse(f"{where}: shard {url} is missing (or not a regular file)")
+        nbytes = path.stat().st_size
+        if not _is_count(nsamples) or nsamples * TAR_BLOCK > nbytes:
+            raise refuse(f"{where}: nsamples {nsamples!r} is not a count that {url} "
+                         f"({nbytes} bytes) can hold")
+        if "filesize" in entry and entry["filesize"] != nbytes:
+            raise refuse(f"{where}: filesize {entry['filesize']!r} but {url} has {nbytes} "
+                         "bytes (a stale index?)")
+        held = len(tar_sample_keys(path)) if count_samples else nsamples
+        if held != nsamples:
+            raise refuse(f"{where}: nsamples {nsamples} but {url} holds {held} samples "
+                         "(a stale index?)")
+        entries.append(IndexEntry(path, nsamples))
+    return entries
+
+
 def decode_wids_sample(sample: dict[str, Any]) -> DecodedSample:
     """A raw wids sample ({".png": stream, ".json": stream, "__key__": ...}) -> DecodedSample."""
     where = f"{sample.get('__shard__')}[{sample.get('__shardindex__')}]"
@@ -112,17 +220,23 @@ def _in_place(url: str) -> str:
 
 def open_indexed(index_path: Path | str,
                  decode: Callable[[dict[str, Any]], Any] = decode_wids_sample,
+                 entries: Sequence[IndexEntry] | None = None,
                  ) -> wids.ShardListDataset:
     """Random access to a shard set: dataset[i] -> decode(raw sample), by default the
     DecodedSample of the i-th sample (png/json only: never wids' pickle decoders).
 
+    The index is validated by `read_index` (or `entries`, its result, is given) and
+    wids gets a shard list of the validated local files, never the index itself.
     Shards are opened in place (no cache copy; wids briefly creates "<shard>.lock"
     next to each shard it opens, so the directory must be writable).
     """
     import wids  # deferred: pulls in torch.distributed
 
+    if entries is None:
+        entries = read_index(index_path)
+    shards = [{"url": str(entry.path), "nsamples": entry.nsamples} for entry in entries]
     return wids.ShardListDataset(
-        str(Path(index_path)),  # a str: wids resolves relative urls against its directory
+        shards,
         localname=_in_place,  # local name == url: no copy, no stale cache
         transformations=[decode],  # never wids' default (pickle) decoders
     )

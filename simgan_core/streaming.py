@@ -16,10 +16,7 @@ readers refuse them, instead of webdataset's or wids' default decoders.
 
 from __future__ import annotations
 
-import json
 import random
-import re
-import tarfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import partial
@@ -31,12 +28,16 @@ import numpy as np
 import torch
 import webdataset as wds
 from torch.utils.data import DataLoader, IterableDataset
-from wids.wids import group_by_key, splitname
 
-from simgan_core.shard_index import INDEX_NAME, decode_wids_sample, open_indexed
+from simgan_core.shard_index import (
+    INDEX_NAME,
+    decode_wids_sample,
+    open_indexed,
+    read_index,
+    tar_sample_keys,
+)
 from simgan_core.shards import decode_sample, iter_tar_members
 
-_SHARD_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.tar$")
 # A raw sample between reading and decoding: (key, {extension: bytes}, shard path).
 # The shuffle buffer holds these (a PNG is a few times smaller than its float tensor).
 RawSample = tuple[str, dict[str, bytes], str]
@@ -45,27 +46,17 @@ KeyedBatch = tuple[torch.Tensor, list[dict[str, Any]], list[str]]
 
 
 def shard_paths(shard_dir: Path | str) -> list[Path]:
-    """The shards of a directory, in index order: `index.json`'s shardlist when present,
-    else the `*.tar` files sorted by name. Missing files and urls that are not plain
-    `.tar` names in the directory (a "pipe:" url, a path) are ValueErrors."""
+    """The shards of a directory, in index order: `index.json`'s validated shardlist
+    when present (`read_index`: plain `.tar` names in the directory, counts that match
+    the files; a "pipe:" url, a path or a url elsewhere is a ValueError), else the
+    `*.tar` files sorted by name."""
     shard_dir = Path(shard_dir)
     index = shard_dir / INDEX_NAME
     if index.is_file():
-        spec = json.loads(index.read_text(encoding="utf-8"))
-        urls = [entry["url"] for entry in spec.get("shardlist", [])]
-        # Plain names only: never a shell command (wids' and webdataset's "pipe:" urls
-        # run one) nor a file outside the directory.
-        bad = [u for u in urls if not isinstance(u, str) or not _SHARD_NAME.match(u)]
-        if bad:
-            raise ValueError(f"{index}: shard urls must be plain *.tar names, got {bad}")
-        paths = [shard_dir / u for u in urls]
-    else:
-        paths = sorted(shard_dir.glob("*.tar"))
-    missing = [p.name for p in paths if not p.is_file()]
-    if missing:
-        raise ValueError(f"{shard_dir}: shards listed in {INDEX_NAME} are missing: {missing}")
+        return [entry.path for entry in read_index(index)]
+    paths = sorted(shard_dir.glob("*.tar"))
     if not paths:
-        raise ValueError(f"{shard_dir}: no shards (no {INDEX_NAME} entries, no *.tar files)")
+        raise ValueError(f"{shard_dir}: no shards (no {INDEX_NAME}, no *.tar files)")
     return paths
 
 
@@ -251,15 +242,6 @@ def _decode_pair(sample: dict[str, Any]) -> tuple[str, np.ndarray, dict[str, Any
     return decoded.key, decoded.image, decoded.annotation
 
 
-def _tar_keys(path: Path) -> list[str]:
-    """Sample keys of one tar in wids' order, from the tar headers only (the seekable
-    reader skips member data, so no image is read or decoded)."""
-    with tarfile.open(path, mode="r:") as tar:
-        names = [member.name for member in tar if member.isfile()]
-    # wids' own grouping (adjacent members with one key): positions agree with wids'.
-    return [splitname(names[group[0]])[0] for group in group_by_key(names)]
-
-
 class KeyedShards:
     """Random access to a shard set: `ks[i]` and `ks.get(key)` -> (image, annotation),
     image (H, W) uint8 or uint16 as stored (`image_to_tensor` gives the network's form),
@@ -270,15 +252,16 @@ class KeyedShards:
         index = shard_dir / INDEX_NAME
         if not index.is_file():
             raise FileNotFoundError(f"{shard_dir}: no {INDEX_NAME} (random access needs it)")
-        paths = shard_paths(shard_dir)  # first: checks the urls before wids sees them
-        self._dataset = open_indexed(index, decode=_decode_pair)
+        # Validated first (urls, counts against the tars): wids never reads the index.
+        entries = read_index(index, count_samples=False)
         self._keys: list[str] = []
-        for entry, path in zip(self._dataset.shards, paths, strict=True):
-            keys = _tar_keys(path)
-            if len(keys) != entry["nsamples"]:  # a stale index would shift every position
-                raise ValueError(f"{index}: {path.name} lists {entry['nsamples']} samples, "
-                                 f"the tar holds {len(keys)}")
+        for entry in entries:
+            keys = tar_sample_keys(entry.path)
+            if len(keys) != entry.nsamples:  # a stale index would shift every position
+                raise ValueError(f"{index}: {entry.path.name} lists {entry.nsamples} "
+                                 f"samples, the tar holds {len(keys)}")
             self._keys += keys
+        self._dataset = open_indexed(index, decode=_decode_pair, entries=entries)
         self._position = {key: i for i, key in enumerate(self._keys)}
         if len(self._position) != len(self._keys):
             dupes = sorted(k for k, n in Counter(self._keys).items() if n > 1)

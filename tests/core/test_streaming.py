@@ -195,7 +195,8 @@ def test_shard_list_from_index_or_sorted_tars(shard_set):
     assert shard_paths(shard_dir) == listed  # the fallback: *.tar sorted by name
     assert _keys(shard_dir, shuffle=False) == list(images)
     (shard_dir / "index.json").write_text(json.dumps(
-        {"shardlist": [{"url": "pipe:cat shard-000000.tar", "nsamples": 5}]}))
+        {"__kind__": "wids-shard-index-v1", "wids_version": 1,
+         "shardlist": [{"url": "pipe:cat shard-000000.tar", "nsamples": 5}]}))
     with pytest.raises(ValueError, match="plain"):
         shard_paths(shard_dir)
     with pytest.raises(ValueError, match="plain"):
