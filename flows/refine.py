@@ -3,20 +3,25 @@
     plan (run key, work dir) -> one task per output shard (resumed when intact; a local
     process pool, or a Dask cluster) -> stage index, checksums, manifest, card
     -> Great Expectations -> publish refined/ whole -> metrics
+
+The published refiner (train_refiner's choice) gives refined/; every candidate refiner
+of the seed study gives its own refined_seed<k>/ the same way, for the estimators that
+measure the spread over refiner seeds.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from prefect import flow
 
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
 from tasks.ingest_outputs import MANIFEST_NAME
-from tasks.params import Refine, resolve_workers
-from tasks.refine import SOURCE_SPLIT, plan_refine, refine_one_shard
+from tasks.params import CANDIDATES_DIR, Refine, RefinePaths, resolve_workers
+from tasks.refine import OUTPUT_SPLIT, SOURCE_SPLIT, plan_refine, refine_one_shard
 from tasks.refine_outputs import (
     assemble_refined,
     publish_refined,
@@ -26,11 +31,12 @@ from tasks.refine_outputs import (
 )
 
 
-@flow(name="refine")
-def refine_flow(cfg: Refine, domain: str) -> dict:
-    paths = getattr(cfg, domain)
-    shards_dir, model_file = Path(paths.shards_dir), Path(paths.model_file)
-    plan = plan_refine(domain, shards_dir, model_file, cfg.batch_size, Path(cfg.work_dir))
+def refine_corpus(cfg: Refine, paths: RefinePaths, domain: str, model_file: Path,
+                  output_split: str, require_toward_real: bool) -> dict[str, Any]:
+    """One refiner over the synthetic corpus, published as shards_dir/output_split."""
+    shards_dir = Path(paths.shards_dir)
+    plan = plan_refine(domain, shards_dir, model_file, cfg.batch_size, Path(cfg.work_dir),
+                       output_split)
     started = time.perf_counter()
     futures = [refine_one_shard.submit(plan, i, str(model_file), cfg.batch_size,
                                        cfg.threads_per_worker)
@@ -38,11 +44,28 @@ def refine_flow(cfg: Refine, domain: str) -> dict:
     done = [f.result() for f in futures]
     seconds = time.perf_counter() - started
     assembled = assemble_refined(plan, [info for info, _ in done], shards_dir)
+    docs = Path(paths.validation_docs_dir)  # the published corpus's; candidates' inside
     validate_refined(assembled["manifest"], assembled["per_shard"],
-                     shards_dir / SOURCE_SPLIT / MANIFEST_NAME, Path(paths.validation_docs_dir),
-                     cfg.require_toward_real)
+                     shards_dir / SOURCE_SPLIT / MANIFEST_NAME,
+                     docs if output_split == OUTPUT_SPLIT else docs / output_split,
+                     require_toward_real)
     publish_refined(assembled["staging"], shards_dir, plan)
-    metrics = refine_metrics(plan, assembled, sum(resumed for _, resumed in done), seconds)
+    return refine_metrics(plan, assembled, sum(resumed for _, resumed in done), seconds)
+
+
+@flow(name="refine")
+def refine_flow(cfg: Refine, domain: str) -> dict:
+    paths = getattr(cfg, domain)
+    metrics = refine_corpus(cfg, paths, domain, Path(paths.model_file), OUTPUT_SPLIT,
+                            cfg.require_toward_real)
+    # The seed study's corpora: not published to users, so not gated on the statistics.
+    metrics["candidates"] = {}
+    for model_file in sorted(Path(paths.candidates_dir).glob("seed*.pt")):
+        split = f"{CANDIDATES_DIR}/refined_{model_file.stem}"
+        candidate = refine_corpus(cfg, paths, domain, model_file, split, False)
+        metrics["candidates"][split] = {k: candidate[k] for k in (
+            "count", "images_per_s", "mean_abs_change", "shards_moved_toward_real",
+            "refiner_sha256")}
     write_refine_metrics(Path(paths.metrics_file), metrics)
     publish_summary(f"refine-{domain}", {k: v for k, v in metrics.items() if k != "per_shard"})
     return metrics

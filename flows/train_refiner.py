@@ -1,23 +1,39 @@
-"""Stage `train_refiner_<domain>`: the SimGAN refiner, trained, checkpointed, judged."""
+"""Stage `train_refiner_<domain>`: one SimGAN refiner per seed, each judged without real
+labels, and the chosen one published (tasks/select_refiner.py)."""
 
 from __future__ import annotations
 
 from prefect import flow
 
+from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
 from tasks.evaluate_refiner import evaluate_refiner
-from tasks.params import TrainRefiner
+from tasks.label_reader import label_reader_for
+from tasks.params import TrainRefiner, resolve_workers
+from tasks.select_refiner import candidate_paths, publish_selected
 from tasks.train_refiner import train_refiner
 
 
 @flow(name="train-refiner")
 def train_refiner_flow(cfg: TrainRefiner, domain: str) -> dict:
-    training = train_refiner(cfg, domain)
-    metrics = evaluate_refiner(cfg, training, domain)
-    publish_summary(f"train-refiner-{domain}", metrics)
+    reader = label_reader_for(cfg, domain)
+    # The candidates train side by side (a process each, cfg.threads torch threads each).
+    paths = {seed: candidate_paths(cfg, seed) for seed in cfg.seeds}
+    trained = {seed: train_refiner.submit(cfg, domain, seed, p.model, p.curves, reader)
+               for seed, p in paths.items()}
+    judged = {seed: evaluate_refiner.submit(cfg, trained[seed].result(), domain, p.model,
+                                            p.metrics, p.samples)
+              for seed, p in paths.items()}
+    candidates = {seed: future.result() for seed, future in judged.items()}
+    metrics = publish_selected(cfg, domain, candidates)
+    publish_summary(f"train-refiner-{domain}",
+                    {k: v for k, v in metrics.items() if k != "refiner_seeds"})
     return metrics
 
 
 def run_domain(cfg: TrainRefiner, domain: str) -> dict:
-    """The flow under the stage's own name (train-refiner-gaze, train-refiner-hand)."""
-    return train_refiner_flow.with_options(name=f"train-refiner-{domain}")(cfg, domain)
+    """The flow under the stage's own name (train-refiner-gaze, train-refiner-hand), its
+    candidates on a process pool of cfg.workers."""
+    runner = fan_out_runner(min(resolve_workers(cfg.workers), len(cfg.seeds)))
+    return train_refiner_flow.with_options(name=f"train-refiner-{domain}",
+                                           task_runner=runner)(cfg, domain)

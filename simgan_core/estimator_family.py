@@ -66,3 +66,11 @@ def estimator_family(domain: Domain) -> EstimatorFamily:
     except KeyError:
         raise ValueError(f"domain {domain.name!r}: unknown estimator {domain.estimator!r}; "
                          f"known: {sorted(_FAMILIES)}") from None
+
+
+def estimator_augment(domain: Domain) -> Any:
+    """The label-preserving augmentation (an AugmentConfig) the domain's estimators train
+    with when their training set asks for it (gaze: the imaging chain; hand: depth)."""
+    family = estimator_family(domain)
+    return family.config(preset="default", steps=1, batch_size=1, lr=1e-3, seed=0,
+                         augment=True).augment_config

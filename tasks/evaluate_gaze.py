@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,31 @@ def _headline(metrics: dict[str, Any], domain: str) -> dict[str, float | None]:
     return {}
 
 
+SEED_SET = re.compile(r"^refined_seed(\d+)$")  # the seed study's training sets
+
+
+def refiner_seeds_block(metrics: dict[str, Any], domain: str) -> dict[str, Any] | None:
+    """The headline figure of every candidate refiner's corpus (training sets
+    refined_seed<k>), as if it were the published one, with its mean, min and max, and
+    the seeds ranked by it on real_test (best first); None without such sets. Computed
+    here, after the stage train_refiner chose; nothing upstream reads it."""
+    per_seed: dict[str, float] = {}
+    for name in sorted(metrics):
+        if (match := SEED_SET.match(name)) and isinstance(metrics[name], dict):
+            figure = _headline({**metrics, "refined": metrics[name]}, domain)
+            key, value = next(iter(figure.items()), (None, None))
+            if value is not None:
+                per_seed[match.group(1)] = value
+    if not per_seed:
+        return None
+    values = np.array(list(per_seed.values()))
+    lower_is_better = key == "refined_over_synthetic"
+    ranking = sorted(per_seed, key=lambda s: per_seed[s] if lower_is_better else -per_seed[s])
+    return {"metric": key, "per_seed": per_seed, "mean": round(float(values.mean()), 3),
+            "min": round(float(values.min()), 3), "max": round(float(values.max()), 3),
+            "real_test_ranking": [int(s) for s in ranking]}
+
+
 @task(name="evaluate-estimators", cache_policy=NO_CACHE)
 def evaluate_estimators(shards_dir: Path, models_dir: Path, cdf_grid: np.ndarray,
                         domain: str = "gaze") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -160,6 +186,8 @@ def evaluate_estimators(shards_dir: Path, models_dir: Path, cdf_grid: np.ndarray
                          "split": runs[0][1]["split"]}
         cdfs[name] = np.mean(curves, axis=0)
     metrics.update(_headline(metrics, domain))
+    if (block := refiner_seeds_block(metrics, domain)) is not None:
+        metrics["refiner_seeds"] = block
     return metrics, cdfs
 
 

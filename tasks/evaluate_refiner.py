@@ -27,7 +27,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_output, atomic_write_text
+from simgan_core.augment import augment_batch
 from simgan_core.domain import GAZE, Domain, get_domain
+from simgan_core.estimator_family import estimator_augment
 from simgan_core.gaze.conventions import angular_error_deg
 from simgan_core.gaze.regressor import RegressorConfig, predict, train_regressor
 from simgan_core.grid import display_uint8, grid_scale, image_grid
@@ -39,6 +41,10 @@ from simgan_core.shards import iter_samples
 from tasks.params import TrainRefiner, resolve_workers
 
 PAPER_HAND_SIZE = 224  # px: the paper's hand crops, the scale of its pixel metrics
+# The judges' seed (C2ST classifier, label-shift regressor, real images drawn): fixed, not
+# the refiner's, so that every candidate refiner meets the same judges.
+JUDGE_SEED = 0
+JUDGE_AUGMENTED_COPIES = 2  # augmented copies of each synthetic image the judge learns from
 
 
 def load_refiner(path: Path) -> tuple[Refiner, dict[str, Any]]:
@@ -85,46 +91,72 @@ LabelMetrics = Callable[[TrainRefiner, Domain, np.ndarray, np.ndarray, list[dict
                          np.ndarray, float], dict[str, float]]
 
 
+def judge_set(domain: Domain, images: np.ndarray, labels: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """What a robust label-shift judge learns from: the synthetic images and
+    JUDGE_AUGMENTED_COPIES copies passed through the domain's label-preserving
+    augmentation, with their (unchanged) labels. A judge trained on clean images only
+    reads appearance as label: on the stand-in gaze data its reading moves 6.3 deg under
+    that augmentation alone (robust judge: 2.1 deg), so it cannot tell a refiner that adds
+    noise and texture from one that moves the iris."""
+    rng = np.random.default_rng(JUDGE_SEED)
+    augment = estimator_augment(domain)
+    copies = [augment_batch(images, rng, augment) for _ in range(JUDGE_AUGMENTED_COPIES)]
+    return np.concatenate([images, *copies]), np.tile(labels, (1 + len(copies), 1))
+
+
 def _gaze_metrics(cfg: TrainRefiner, domain: Domain, syn_x: np.ndarray, syn_y: np.ndarray,
                   annotations: list[dict[str, Any]], refined_x: np.ndarray,
                   change: float) -> dict[str, float]:
-    regressor = train_regressor(syn_x, syn_y, RegressorConfig(steps=cfg.regressor_steps,
-                                                              seed=cfg.seed))
-    shift = angular_error_deg(predict(regressor, syn_x), predict(regressor, refined_x))
-    return {"mean_abs_change_gray": round(change * 127.5, 3),
-            "gaze_shift_deg": round(float(shift.mean()), 3),
-            "gaze_shift_median_deg": round(float(np.median(shift)), 3)}
+    out = {"mean_abs_change_gray": round(change * 127.5, 3)}
+    for suffix, (x, y) in (("", judge_set(domain, syn_x, syn_y)), ("_plain", (syn_x, syn_y))):
+        regressor = train_regressor(x, y, RegressorConfig(steps=cfg.regressor_steps,
+                                                          seed=JUDGE_SEED))
+        shift = angular_error_deg(predict(regressor, syn_x), predict(regressor, refined_x))
+        out[f"gaze_shift{suffix}_deg"] = round(float(shift.mean()), 3)
+        out[f"gaze_shift{suffix}_median_deg"] = round(float(np.median(shift)), 3)
+    return out
 
 
 def _hand_metrics(cfg: TrainRefiner, domain: Domain, syn_x: np.ndarray, syn_y: np.ndarray,
                   annotations: list[dict[str, Any]], refined_x: np.ndarray,
                   change: float) -> dict[str, float]:
     cube_mm = float(np.mean([a["cube_mm"] for a in annotations]))  # [-1, 1] spans the cube
-    regressor = train_label_regressor(_unit(syn_x, domain), syn_y, LabelRegressorConfig(
-        steps=cfg.regressor_steps, seed=cfg.seed))
-    shift = point_shift(regressor.predict(_unit(syn_x, domain)),
-                        regressor.predict(_unit(refined_x, domain)))  # (N, 14) crop px
-    return {"mean_abs_change_mm": round(change * cube_mm / 2.0, 3),
-            "joint_shift_px": round(float(shift.mean()), 3),
-            "joint_shift_median_px": round(float(np.median(shift)), 3),
-            "joint_shift_px_224": round(float(shift.mean()) * PAPER_HAND_SIZE
-                                        / domain.image_hw[1], 3)}
+    out = {"mean_abs_change_mm": round(change * cube_mm / 2.0, 3)}
+    for suffix, (x, y) in (("", judge_set(domain, syn_x, syn_y)), ("_plain", (syn_x, syn_y))):
+        regressor = train_label_regressor(_unit(x, domain), y, LabelRegressorConfig(
+            steps=cfg.regressor_steps, seed=JUDGE_SEED))
+        shift = point_shift(regressor.predict(_unit(syn_x, domain)),
+                            regressor.predict(_unit(refined_x, domain)))  # (N, 14) crop px
+        out[f"joint_shift{suffix}_px"] = round(float(shift.mean()), 3)
+        out[f"joint_shift{suffix}_median_px"] = round(float(np.median(shift)), 3)
+        out[f"joint_shift{suffix}_px_224"] = round(float(shift.mean()) * PAPER_HAND_SIZE
+                                                   / domain.image_hw[1], 3)
+    return out
 
 
 LABEL_METRICS: dict[str, LabelMetrics] = {"gaze": _gaze_metrics, "hand": _hand_metrics}
+# The label-shift figure of each domain that the candidate selection reads.
+SHIFT_METRIC: dict[str, str] = {"gaze": "gaze_shift_deg", "hand": "joint_shift_px_224"}
+REALISM_METRIC = "c2st_refined_vs_real"
 
 
 @task(name="evaluate-refiner", cache_policy=NO_CACHE)
-def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any],
-                     domain_name: str = "gaze") -> dict[str, Any]:
-    """Write metrics_file and samples_file; return the metrics."""
+def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any], domain_name: str = "gaze",
+                     model_file: Path | None = None, metrics_file: Path | None = None,
+                     samples_file: Path | None = None) -> dict[str, Any]:
+    """Judge one refiner (cfg.model_file by default) without real labels; write its
+    metrics and sample grid (cfg's files by default); return the metrics."""
     domain = get_domain(domain_name)
+    model_file = Path(cfg.model_file) if model_file is None else model_file
+    metrics_file = Path(cfg.metrics_file) if metrics_file is None else metrics_file
+    samples_file = Path(cfg.samples_file) if samples_file is None else samples_file
     torch.set_num_threads(resolve_workers(cfg.threads))
-    refiner, state = load_refiner(Path(cfg.model_file))
+    refiner, state = load_refiner(model_file)
     shards = Path(cfg.shards_dir)
     syn_x, syn_y, annotations = load_labeled(shards / "synthetic", cfg.eval_samples, domain)
     real_source = IndexedImages(shards / "real_train" / "index.json", domain)  # images only
-    picks = torch.randperm(len(real_source), generator=torch.Generator().manual_seed(cfg.seed))
+    picks = torch.randperm(len(real_source), generator=torch.Generator().manual_seed(JUDGE_SEED))
     real_x = np.stack([real_source[int(i)] for i in picks[:cfg.eval_samples]])
     refined_x = refine_images(refiner, syn_x, domain=domain)
 
@@ -132,12 +164,14 @@ def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any],
     syn_u, refined_u, real_u = (_unit(x, domain) for x in (syn_x, refined_x, real_x))
     metrics = {
         "steps": int(state["step"]),
+        "seed": int(state["config"]["seed"]),
         "c2st_synthetic_vs_real": round(c2st_accuracy(syn_u, real_u, steps=cfg.c2st_steps,
-                                                      seed=cfg.seed), 4),
-        "c2st_refined_vs_real": round(c2st_accuracy(refined_u, real_u, steps=cfg.c2st_steps,
-                                                    seed=cfg.seed), 4),
+                                                      seed=JUDGE_SEED), 4),
+        REALISM_METRIC: round(c2st_accuracy(refined_u, real_u, steps=cfg.c2st_steps,
+                                            seed=JUDGE_SEED), 4),
         "mean_abs_change": round(change, 5),
-        **LABEL_METRICS[domain.name](cfg, domain, syn_x, syn_y, annotations, refined_x, change),
+        **LABEL_METRICS[domain.name](cfg, domain, syn_x, syn_y, annotations, refined_x,
+                                     change),
         "eval_samples": len(syn_x),
         "train_seconds": training.get("seconds"),
         "steps_per_s": training.get("steps_per_s"),
@@ -145,7 +179,7 @@ def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any],
     }
     rows = [display_uint8(x[:10], domain) for x in (syn_x, refined_x, real_x)]
     grid = image_grid(rows, scale=grid_scale(domain.image_hw))
-    with atomic_output(Path(cfg.samples_file)) as tmp:
+    with atomic_output(samples_file) as tmp:
         grid.save(tmp, format="PNG")
-    atomic_write_text(Path(cfg.metrics_file), json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(metrics_file, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     return metrics

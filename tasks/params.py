@@ -8,8 +8,9 @@ Paths are relative to the repository root (where `dvc repro` runs).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
@@ -178,8 +179,16 @@ class TrainRefiner(Section):
     kd: PositiveInt
     steps: Annotated[int, Field(ge=0)]
     refiner_ema: Annotated[float, Field(ge=0.0, lt=1.0)]  # weight-average decay; 0 = off
-    seed: int
-    threads: WorkerCount  # torch CPU threads; 0 = all cores
+    # tanh: the paper's output layer; residual: R(x) = clip(x + change), starting at x
+    refiner_output: Literal["tanh", "residual"]
+    lambda_task: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]  # 0 = no label reader
+    label_reader_steps: PositiveInt  # training steps of the task-consistency label reader
+    # One refiner per seed (the candidates, models_dir/seed<k>.pt); the stage publishes
+    # one of them as model_file, chosen without real labels (tasks/select_refiner.py).
+    seeds: Annotated[list[int], Field(min_length=1)]
+    candidates_dir: str  # the candidates' models, metrics and curves
+    workers: WorkerCount  # candidates trained at once (processes); 0 = all cores
+    threads: WorkerCount  # torch CPU threads per candidate; 0 = all cores
     eval_samples: PositiveInt  # images per set for the C2ST and preservation metrics
     c2st_steps: PositiveInt
     regressor_steps: PositiveInt  # the label-shift regressor (gaze_shift_deg, joint_shift_px)
@@ -193,6 +202,7 @@ class RefinePaths(Section):
 
     shards_dir: str  # reads synthetic/ (and real_train/ for statistics), writes refined/
     model_file: str  # the refiner from train_refiner_<domain>
+    candidates_dir: str  # every candidate refiner (seed<k>.pt): candidates/refined_seed<k>/
     metrics_file: str
     validation_docs_dir: str
 
@@ -211,17 +221,20 @@ class Refine(Section):
 
 
 TRAINING_SPLITS = ("synthetic", "refined", "real_train")  # never real_test: it is held out
+# The corpus of each candidate refiner: refine writes candidates/refined_seed<k>/.
+CANDIDATES_DIR = "candidates"
+CANDIDATE_SPLIT = re.compile(rf"^{CANDIDATES_DIR}/refined_seed\d+$")
 
 
 class TrainingSet(Section):
     """One downstream training set: which split's images and labels, augmented or not."""
 
-    split: str  # synthetic | refined | real_train
+    split: str  # synthetic | refined | candidates/refined_seed<k> | real_train
     augment: bool  # generic photometric augmentation (simgan_core/augment.py)
 
     @model_validator(mode="after")
     def _not_the_test_split(self) -> TrainingSet:
-        if self.split not in TRAINING_SPLITS:
+        if self.split not in TRAINING_SPLITS and not CANDIDATE_SPLIT.match(self.split):
             raise ValueError(f"split {self.split!r} cannot train an estimator; "
                              f"one of {list(TRAINING_SPLITS)} (real_test is held out)")
         return self

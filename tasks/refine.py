@@ -42,6 +42,7 @@ class RefinePlan:
     work: str  # this run's work directory
     run_key: str
     provenance: dict[str, Any]  # the `refinement` value every refined annotation gets
+    output_split: str = OUTPUT_SPLIT  # refined/, or a candidate's refined_seed<k>/
 
 
 def refinement_provenance(model_file: Path, batch_size: int) -> dict[str, Any]:
@@ -67,7 +68,7 @@ def refine_run_key(provenance: dict[str, Any], source_dir: Path) -> str:
 
 @task(name="plan-refine", cache_policy=NO_CACHE)
 def plan_refine(domain: str, shards_dir: Path, model_file: Path, batch_size: int,
-                work_dir: Path) -> RefinePlan:
+                work_dir: Path, output_split: str = OUTPUT_SPLIT) -> RefinePlan:
     source_dir = shards_dir / SOURCE_SPLIT
     sources = sorted(source_dir.glob("*.tar"))
     if not sources:
@@ -76,13 +77,14 @@ def plan_refine(domain: str, shards_dir: Path, model_file: Path, batch_size: int
         raise FileNotFoundError(f"{model_file}: no refiner (run train_refiner first)")
     provenance = refinement_provenance(model_file, batch_size)
     key = refine_run_key(provenance, source_dir)
-    work = work_dir / domain / key
+    work = work_dir / domain / output_split / key
     work.mkdir(parents=True, exist_ok=True)
-    for stale in (work_dir / domain).iterdir():  # other runs' leftovers: never resumable
+    for stale in work.parent.iterdir():  # other runs' leftovers: never resumable
         if stale.name != key:
             shutil.rmtree(stale, ignore_errors=True)
     outputs = [shard_name(OUTPUT_SPLIT, i) for i in range(len(sources))]
-    return RefinePlan(domain, [str(s) for s in sources], outputs, str(work), key, provenance)
+    return RefinePlan(domain, [str(s) for s in sources], outputs, str(work), key, provenance,
+                      output_split)
 
 
 def _done_path(work: Path, name: str) -> Path:

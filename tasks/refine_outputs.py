@@ -4,6 +4,7 @@ hidden staging name and published whole, only after validation passed."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from simgan_core.shard_index import write_index, write_sha256sums
 from simgan_core.shards import ShardInfo
 from tasks.dataset_card import dataset_card
 from tasks.ingest_outputs import MANIFEST_NAME, publish_dir, staging_dir
-from tasks.refine import OUTPUT_SPLIT, SOURCE_SPLIT, RefinePlan, link_or_copy, shard_stats
+from tasks.refine import SOURCE_SPLIT, RefinePlan, link_or_copy, shard_stats
 from tasks.validate_manifest import ExpectationRow, ValidationReport, run_suites
 
 CARD_NAME = "README.md"
@@ -42,14 +43,14 @@ def assemble_refined(plan: RefinePlan, infos: Sequence[ShardInfo], shards_dir: P
                      ) -> dict[str, Any]:
     """Stage the refined directory: shards, index.json, SHA256SUMS, manifest, card.
     Returns the staging path, the manifest and the per-shard statistics."""
-    final = shards_dir / OUTPUT_SPLIT
+    final = shards_dir / plan.output_split
     staging = staging_dir(final)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     work = Path(plan.work)
     for info in infos:
         link_or_copy(work / info.name, staging / info.name)
-    write_index(staging, infos, name=f"{plan.domain}-{OUTPUT_SPLIT}")
+    write_index(staging, infos, name=f"{plan.domain}-{final.name}")
     write_sha256sums(staging, infos)
     manifest = pd.concat([pd.read_parquet(work / f"{i.name}.stats.parquet") for i in infos],
                          ignore_index=True)
@@ -116,9 +117,11 @@ def validate_refined(manifest: pd.DataFrame, per_shard: pd.DataFrame, source_man
 @task(name="publish-refined", cache_policy=NO_CACHE)
 def publish_refined(staging: str, shards_dir: Path, plan: RefinePlan) -> Path:
     """Rename the validated staging directory onto refined/; drop this run's work files."""
-    final = shards_dir / OUTPUT_SPLIT
+    final = shards_dir / plan.output_split
     publish_dir(Path(staging), final)
     shutil.rmtree(plan.work, ignore_errors=True)
+    with contextlib.suppress(OSError):  # the output's work folder, when nothing else is left
+        Path(plan.work).parent.rmdir()
     return final
 
 

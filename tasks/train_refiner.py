@@ -17,6 +17,7 @@ import json
 import math
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from simgan_core.refiner.distributed import RankInfo, make_distributed, rank_see
 from simgan_core.refiner.models import DISCRIMINATOR_PRESETS, REFINER_PRESETS
 from simgan_core.refiner.sampling import ResumableIndexStream
 from simgan_core.refiner.trainer import LOG_KEYS, SimGANConfig, SimGANTrainer
+from tasks.label_reader import label_reader_shell, train_reader
 from tasks.params import TrainRefiner, resolve_workers
 
 CURVE_FIELDS = ("step", "phase", *LOG_KEYS)
@@ -42,15 +44,18 @@ def _print_log(fmt: str, *args: object) -> None:
     print(fmt % args, flush=True)
 
 
-def simgan_config(cfg: TrainRefiner, domain: Domain = GAZE) -> SimGANConfig:
+def simgan_config(cfg: TrainRefiner, domain: Domain = GAZE, seed: int | None = None
+                  ) -> SimGANConfig:
     """The params section train_refiner_<domain> -> the core's typed config (presets
-    looked up by name; image size from the domain)."""
+    looked up by name; image size from the domain); `seed` defaults to the first of
+    cfg.seeds."""
     for name, presets in (("refiner", REFINER_PRESETS), ("discriminator", DISCRIMINATOR_PRESETS)):
         if getattr(cfg, name) not in presets:
             raise ValueError(f"train_refiner_{domain.name}.{name}: unknown preset "
                              f"{getattr(cfg, name)!r}; known: {sorted(presets)}")
+    refiner = replace(REFINER_PRESETS[cfg.refiner], residual=cfg.refiner_output == "residual")
     return SimGANConfig(
-        refiner=REFINER_PRESETS[cfg.refiner],
+        refiner=refiner,
         discriminator=DISCRIMINATOR_PRESETS[cfg.discriminator],
         image_hw=domain.image_hw, disc_mode=cfg.disc_mode, psi=cfg.psi, lambda_reg=cfg.lambda_reg,
         history_size=cfg.history_size, use_history=cfg.use_history,
@@ -58,7 +63,8 @@ def simgan_config(cfg: TrainRefiner, domain: Domain = GAZE) -> SimGANConfig:
         optimizer=cfg.optimizer, batch_size=cfg.batch_size,
         pretrain_refiner_steps=cfg.pretrain_refiner_steps,
         pretrain_disc_steps=cfg.pretrain_disc_steps, kg=cfg.kg, kd=cfg.kd, steps=cfg.steps,
-        refiner_ema=cfg.refiner_ema, seed=cfg.seed,
+        refiner_ema=cfg.refiner_ema, lambda_task=cfg.lambda_task,
+        seed=cfg.seeds[0] if seed is None else seed,
     )
 
 
@@ -102,11 +108,32 @@ def write_curves(path: Path, rows: list[dict[str, Any]]) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
+def _load_checkpoint(path: Path, log: Callable[..., None]) -> dict[str, Any] | None:
+    """The checkpoint at `path`, or None when there is none or it cannot be read (a
+    truncated file of a killed disk): then the file is set aside as `<name>.corrupt`, a
+    warning names it, and training starts fresh."""
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, weights_only=True, map_location="cpu")
+    except (OSError, RuntimeError, EOFError, ValueError) as exc:
+        aside = path.with_name(path.name + ".corrupt")
+        path.replace(aside)
+        log("WARNING: checkpoint %s cannot be read (%s); moved to %s, starting fresh",
+            path, exc, aside.name)
+        return None
+
+
 def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
                  progress: Callable[[float], None] = lambda pct: None,
-                 domain: Domain = GAZE, ddp: RankInfo | None = None) -> dict[str, Any]:
-    """Train (or resume) the domain's refiner; write model_file and curves_file; return a
-    summary. Images go to the networks through domain.to_unit (any bit depth -> [-1, 1]).
+                 domain: Domain = GAZE, ddp: RankInfo | None = None, seed: int | None = None,
+                 model_file: Path | None = None, curves_file: Path | None = None,
+                 reader: torch.nn.Module | None = None) -> dict[str, Any]:
+    """Train (or resume) one refiner of the domain (`seed`: the first of cfg.seeds by
+    default); write model_file and curves_file (cfg's by default); return a summary.
+    Images go to the networks through domain.to_unit (any bit depth -> [-1, 1]).
+    reader: the frozen label reader of the task-consistency term (trained here when
+    cfg.lambda_task > 0 and none is given; a resumed run loads it from the checkpoint).
     ddp: this process is one rank of a torchrun job (simgan_core/refiner/distributed.py):
     its own sample streams, gradients averaged over the ranks, only rank 0 writes or logs.
 
@@ -114,24 +141,30 @@ def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
     and a progress artifact in the stage; plain printing elsewhere).
     """
     torch.set_num_threads(resolve_workers(cfg.threads))
+    seed = cfg.seeds[0] if seed is None else seed
+    model_file = Path(cfg.model_file) if model_file is None else model_file
+    curves_file = Path(cfg.curves_file) if curves_file is None else curves_file
     shards = Path(cfg.shards_dir)
     synthetic = IndexedImages(shards / "synthetic" / "index.json", domain)
     real = IndexedImages(shards / "real_train" / "index.json", domain)  # images only
-    simcfg = simgan_config(cfg, domain)
-    trainer = SimGANTrainer(simcfg, ddp.device if ddp else None)
-    seed = rank_seed(cfg.seed, ddp.rank) if ddp else cfg.seed
-    syn_stream = ResumableIndexStream(len(synthetic), cfg.batch_size, seed)
-    real_stream = ResumableIndexStream(len(real), cfg.batch_size, seed + 1)
+    simcfg = simgan_config(cfg, domain, seed)
     # The shards' content checksums (an index lists sizes only, which can stay equal).
     run = run_key(simcfg, [p.index_path.with_name("SHA256SUMS") for p in (synthetic, real)],
                   ddp.world_size if ddp else 1)
     ckpt_path = Path(cfg.checkpoint_dir) / f"{run}.pt"
-    curves: list[dict[str, Any]] = []
     main = ddp is None or ddp.is_main
     if not main:  # rank 0 reports and writes for the job
         log, progress = (lambda *args: None), (lambda pct: None)
-    if ckpt_path.exists():
-        state = torch.load(ckpt_path, weights_only=True, map_location="cpu")
+    state = _load_checkpoint(ckpt_path, log)
+    if simcfg.lambda_task > 0 and reader is None:
+        reader = (label_reader_shell(state["trainer"]["label_reader"]) if state is not None
+                  else train_reader(cfg, domain))  # a resumed run loads the checkpoint's
+    trainer = SimGANTrainer(simcfg, ddp.device if ddp else None, label_reader=reader)
+    stream_seed = rank_seed(seed, ddp.rank) if ddp else seed
+    syn_stream = ResumableIndexStream(len(synthetic), cfg.batch_size, stream_seed)
+    real_stream = ResumableIndexStream(len(real), cfg.batch_size, stream_seed + 1)
+    curves: list[dict[str, Any]] = []
+    if state is not None:
         trainer.load_state_dict(state["trainer"])
         syn_stream.load_state_dict(state["synthetic_stream"])
         real_stream.load_state_dict(state["real_stream"])
@@ -158,29 +191,32 @@ def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
             curves.append(row)
             rate = (step - start_step) / (time.monotonic() - start)
             shown = {k: round(v, 4) for k, v in row.items()
-                     if k in ("loss_reg", "loss_adv", "loss_disc", "disc_acc_real")
+                     if k in ("loss_reg", "loss_adv", "loss_task", "loss_disc", "disc_acc_real")
                      and not math.isnan(v)}
-            log("step %d/%d %s %s | %.2f steps/s, %.0f s left", step, total, row["phase"],
-                shown, rate, (total - step) / max(rate, 1e-9))
+            log("seed %d step %d/%d %s %s | %.2f steps/s, %.0f s left", seed, step, total,
+                row["phase"], shown, rate, (total - step) / max(rate, 1e-9))
             progress(100.0 * step / total)
         if step % cfg.checkpoint_every == 0 or step == total:
             save_checkpoint()
     seconds = time.monotonic() - start
     if main:
-        save_refiner(Path(cfg.model_file), trainer, run)
-        write_curves(Path(cfg.curves_file), curves)
+        save_refiner(model_file, trainer, run)
+        write_curves(curves_file, curves)
     done = trainer.step - start_step
-    return {"steps": trainer.step, "steps_this_run": done, "seconds": round(seconds, 1),
+    return {"seed": seed, "steps": trainer.step, "steps_this_run": done,
+            "seconds": round(seconds, 1),
             "steps_per_s": round(done / seconds, 3) if seconds > 0 and done else None,
             "run_key": run}
 
 
 @task(name="train-refiner", cache_policy=NO_CACHE)
-def train_refiner(cfg: TrainRefiner, domain: str = "gaze") -> dict[str, Any]:
-    """The stage's training: progress in the flow's log and as a progress artifact."""
+def train_refiner(cfg: TrainRefiner, domain: str, seed: int, model_file: Path,
+                  curves_file: Path, reader: torch.nn.Module | None = None) -> dict[str, Any]:
+    """One candidate's training: progress in the flow's log and as a progress artifact."""
     logger = get_run_logger()
     artifact = create_progress_artifact(
-        progress=0.0, description=f"{domain} refiner training (steps done / total)")
+        progress=0.0, description=f"{domain} refiner seed {seed} training (steps done / total)")
     return run_training(cfg, logger.info,
                         lambda pct: update_progress_artifact(artifact, progress=pct),
-                        get_domain(domain))
+                        get_domain(domain), seed=seed, model_file=model_file,
+                        curves_file=curves_file, reader=reader)

@@ -119,6 +119,7 @@ def refine_params() -> object:
               work: str = "work") -> Refine:
         paths = RefinePaths(shards_dir=str(root / "shards"),
                             model_file=str(root / "models" / "refiner.pt"),
+                            candidates_dir=str(root / "models" / "candidates"),
                             metrics_file=str(root / "metrics" / "refine.json"),
                             validation_docs_dir=str(root / "docs"))
         return Refine(batch_size=4, workers=workers, threads_per_worker=1,

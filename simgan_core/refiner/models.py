@@ -19,6 +19,9 @@ class RefinerConfig:
     maps: int = 16  # feature maps of every hidden conv
     blocks: int = 3  # ResNet blocks
     kernel: int = 3  # odd kernel size of the hidden convs
+    # True: R(x) = clip(x + head(...), -1, 1) with a zero-initialised head, so the refiner
+    # starts as the identity and learns only the change; False: tanh(head(...)) (the paper).
+    residual: bool = False
 
     def __post_init__(self) -> None:
         if self.kernel % 2 != 1 or min(self.channels, self.maps, self.kernel) < 1:
@@ -62,9 +65,15 @@ class Refiner(nn.Module):
         )
         self.blocks = nn.Sequential(*(ResnetBlock(cfg.maps, cfg.kernel) for _ in range(cfg.blocks)))
         self.head = nn.Conv2d(cfg.maps, cfg.channels, 1)
+        if cfg.residual:  # the identity at the start: x + 0
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> same, in (-1, 1)
-        return torch.tanh(self.head(self.blocks(self.stem(x))))
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> same, in [-1, 1]
+        out = self.head(self.blocks(self.stem(x)))
+        if self.cfg.residual:
+            return (x + out).clamp(-1.0, 1.0)
+        return torch.tanh(out)
 
 
 # The paper's discriminator trunks: (kind, out_channels, kernel, stride), padding kernel // 2
@@ -76,6 +85,13 @@ DISCRIMINATOR_ARCHS: dict[str, tuple[tuple[str, int, int, int], ...]] = {
     # 224 x 224 -> 56 -> 28 -> 14 -> 7: a (B, 2, 7, 7) patch map.
     "hand": (("conv", 96, 7, 4), ("conv", 64, 5, 2), ("pool", 0, 3, 2),
              ("conv", 32, 3, 2), ("conv", 32, 1, 1)),
+    # A local critic for eye crops: one stride-2 conv, then 3x3 and 1x1 convs: each logit
+    # sees 11 x 11 px of the 35 x 55 crop (the paper's: 23 x 23, enough to judge a whole
+    # iris and the lids' shape, so a refiner is pushed to redraw them, moving the gaze).
+    # Texture, noise, lashes, tone and blur are judged; the eye's geometry is not.
+    # 35 x 55 -> 18 x 28: a (B, 2, 18, 28) patch map.
+    "gaze_local": (("conv", 96, 3, 2), ("conv", 64, 3, 1), ("conv", 32, 3, 1),
+                   ("conv", 32, 1, 1)),
     # The same trunk for 64 x 64 crops: 64 -> 32 -> 16 -> 8 (then kept): a (B, 2, 8, 8)
     # patch map, about the paper's 7 x 7 grid (the 224 trunk would leave 2 x 2 here).
     "hand_64": (("conv", 96, 5, 2), ("conv", 64, 3, 2), ("pool", 0, 3, 2),
@@ -102,6 +118,7 @@ DISCRIMINATOR_PRESETS: dict[str, DiscriminatorConfig] = {
     "paper_gaze": DiscriminatorConfig(channels=1, arch="gaze", width=1.0),
     "paper_hand": DiscriminatorConfig(channels=1, arch="hand", width=1.0),
     "default_gaze": DiscriminatorConfig(channels=1, arch="gaze", width=0.5),
+    "local_gaze": DiscriminatorConfig(channels=1, arch="gaze_local", width=0.5),
     "default_hand": DiscriminatorConfig(channels=1, arch="hand_64", width=0.5),
 }
 

@@ -24,6 +24,7 @@ from torch import nn
 
 from simgan_core.refiner.device import pick_device
 from simgan_core.refiner.history import ImageHistoryBuffer
+from simgan_core.refiner.label_reader import label_consistency_loss
 from simgan_core.refiner.losses import (
     PSI,
     REAL,
@@ -46,8 +47,9 @@ from simgan_core.refiner.weight_average import WeightAverage
 Batches = Callable[[], torch.Tensor]  # () -> (B, C, H, W) float in [-1, 1]
 PHASES = ("pretrain_refiner", "pretrain_disc", "adversarial", "done")
 # Every train_step returns all of these; NaN where the phase does not measure one.
-LOG_KEYS = ("loss_reg", "loss_adv", "loss_refiner", "loss_disc", "loss_disc_refined",
-            "loss_disc_real", "disc_acc_refined", "disc_acc_real", "disc_fooled")
+LOG_KEYS = ("loss_reg", "loss_adv", "loss_task", "loss_refiner", "loss_disc",
+            "loss_disc_refined", "loss_disc_real", "disc_acc_refined", "disc_acc_real",
+            "disc_fooled")
 _HISTORY_DTYPES = {"float16": torch.float16, "float32": torch.float32}
 _RESUMABLE_CHANGES = {"steps", "amp"}  # may differ on resume: extend a run, change the card
 
@@ -78,6 +80,10 @@ class SimGANConfig:
     # (weight_average.py); the average is then the product (refine, saved model). 0 = off:
     # the last weights are the product.
     refiner_ema: float = 0.0
+    # Weight of the task-consistency term (label_reader.py): |reader(R(x)) - reader(x)| in
+    # standardized label units, added to the refiner's adversarial steps. 0 = off; > 0
+    # needs a frozen `label_reader` given to the trainer.
+    lambda_task: float = 0.0
     seed: int = 0
     amp: bool = True  # mixed precision when on CUDA; ignored on the CPU
 
@@ -90,7 +96,10 @@ class SimGANConfig:
             "discriminator.channels": self.discriminator.channels == self.refiner.channels,
             "counts": min(self.history_size, self.batch_size, self.kg, self.kd) >= 1
             and min(self.pretrain_refiner_steps, self.pretrain_disc_steps, self.steps) >= 0,
-            "lambda_reg": self.lambda_reg >= 0,
+            "lambda_reg": math.isfinite(self.lambda_reg) and self.lambda_reg >= 0,
+            "lambda_task": math.isfinite(self.lambda_task) and self.lambda_task >= 0,
+            "learning rates": all(math.isfinite(lr) and lr > 0
+                                  for lr in (self.refiner_lr, self.disc_lr)),
             "refiner_ema": 0.0 <= self.refiner_ema < 1.0,
         }
         bad = [name for name, ok in checks.items() if not ok]
@@ -121,9 +130,14 @@ CHANNELS_LAST = torch.channels_last
 
 
 class SimGANTrainer:
-    def __init__(self, cfg: SimGANConfig, device: torch.device | None = None) -> None:
+    def __init__(self, cfg: SimGANConfig, device: torch.device | None = None,
+                 label_reader: nn.Module | None = None) -> None:
         self.cfg = cfg
         self.device = device if device is not None else pick_device()
+        if cfg.lambda_task > 0 and label_reader is None:
+            raise ValueError(f"lambda_task={cfg.lambda_task} needs a label_reader")
+        # Frozen (label_reader.freeze): it scores R(x), it never learns.
+        self.label_reader = label_reader.to(self.device) if cfg.lambda_task > 0 else None
         self.use_amp = cfg.amp and self.device.type == "cuda"
         with torch.random.fork_rng(devices=[]):  # same seed, same weights; global RNG untouched
             torch.manual_seed(cfg.seed)
@@ -213,13 +227,19 @@ class SimGANTrainer:
                 loss_adv = local_adversarial_loss(logits, REAL)
                 loss_reg = self_regularization_loss(refined, x, self.cfg.psi)
                 loss = loss_adv + self.cfg.lambda_reg * loss_reg
+                if self.label_reader is not None:
+                    loss_task = label_consistency_loss(self.label_reader, refined, x)
+                    loss = loss + self.cfg.lambda_task * loss_task
             self._update(loss, self.opt_refiner, self.scaler_refiner)
         finally:
             self.discriminator.requires_grad_(True)
         if self.average is not None:
             self.average.update(self.refiner)
-        return {"loss_refiner": loss.item(), "loss_adv": loss_adv.item(),
+        logs = {"loss_refiner": loss.item(), "loss_adv": loss_adv.item(),
                 "loss_reg": loss_reg.item(), "disc_fooled": patch_accuracy(logits, REAL).item()}
+        if self.label_reader is not None:
+            logs["loss_task"] = loss_task.item()
+        return logs
 
     # --- the schedule --------------------------------------------------------------------
 
@@ -310,6 +330,8 @@ class SimGANTrainer:
         }
         if self.average is not None:
             state["refiner_average"] = self.average.model.state_dict()
+        if self.label_reader is not None:
+            state["label_reader"] = self.label_reader.state_dict()
         if self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         return state
@@ -324,6 +346,8 @@ class SimGANTrainer:
         self.discriminator.load_state_dict(state["discriminator"])
         if self.average is not None:
             self.average.model.load_state_dict(state["refiner_average"])
+        if self.label_reader is not None:
+            self.label_reader.load_state_dict(state["label_reader"])
         self.opt_refiner.load_state_dict(state["opt_refiner"])
         self.opt_disc.load_state_dict(state["opt_disc"])
         if self.use_amp:  # a CPU checkpoint's disabled scalers have nothing to load
@@ -339,8 +363,10 @@ class SimGANTrainer:
         self.step = int(state["step"])
 
     @classmethod
-    def from_state_dict(cls, state: dict[str, Any],
-                        device: torch.device | None = None) -> SimGANTrainer:
-        trainer = cls(SimGANConfig.from_dict(state["config"]), device)
+    def from_state_dict(cls, state: dict[str, Any], device: torch.device | None = None,
+                        label_reader: nn.Module | None = None) -> SimGANTrainer:
+        """A trainer resumed from `state`; with lambda_task > 0, `label_reader` is a reader
+        of the same shape, whose weights the state's replace."""
+        trainer = cls(SimGANConfig.from_dict(state["config"]), device, label_reader)
         trainer.load_state_dict(state)
         return trainer

@@ -36,16 +36,20 @@ TINY = {
     "train_refiner_gaze": {"pretrain_refiner_steps": 2, "pretrain_disc_steps": 2, "steps": 4,
                            "batch_size": 8, "history_size": 32, "eval_samples": 16,
                            "c2st_steps": 5, "regressor_steps": 5, "checkpoint_every": 2,
-                           "log_every": 2, "threads": 1},
+                           "log_every": 2, "threads": 1, "workers": 2,
+                           "label_reader_steps": 5},
     "train_refiner_hand": {"pretrain_refiner_steps": 2, "pretrain_disc_steps": 2, "steps": 4,
                            "batch_size": 8, "history_size": 32, "eval_samples": 16,
                            "c2st_steps": 5, "regressor_steps": 5, "checkpoint_every": 2,
-                           "log_every": 2, "threads": 1},
+                           "log_every": 2, "threads": 1, "workers": 2,
+                           "label_reader_steps": 5},
     "refine": {"workers": 2, "batch_size": 16, "require_toward_real": False},
     "train_estimator_gaze": {"steps": 3, "batch_size": 8, "seeds": [0, 1], "workers": 2},
     "train_estimator_hand": {"steps": 3, "batch_size": 8, "seeds": [0, 1], "workers": 2},
 }
-TRAINING_SETS = ("synthetic", "synthetic_aug", "refined", "real_oracle")
+# In evaluate's order: the table's sets, then the seed study's (sorted).
+TRAINING_SETS = ("synthetic", "synthetic_aug", "refined", "real_oracle", "refined_seed0",
+                 "refined_seed1", "refined_seed2")
 STAGES = ("simulate_eyes", "simulate_real_eyes", "ingest_gaze", "domain_gap_gaze",
           "train_refiner_gaze", "refine_gaze",
           *(f"train_estimator_gaze@{name}" for name in TRAINING_SETS),

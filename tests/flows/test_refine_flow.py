@@ -90,3 +90,20 @@ def test_validation_failure_publishes_nothing(
     assert not (refine_inputs / "shards" / "refined").exists()
     assert (refine_inputs / "docs" / "index.html").is_file()  # the Data Docs say why
     shutil.rmtree(refine_inputs / "work")
+
+
+def test_every_candidate_refiner_gets_its_own_corpus(
+        refine_inputs: Path, refine_params: BuildParams, prefect_api: str) -> None:
+    candidates = refine_inputs / "models" / "candidates"
+    candidates.mkdir()
+    shutil.copyfile(refine_inputs / "models" / "refiner.pt", candidates / "seed4.pt")
+    metrics = run_domain(refine_params(refine_inputs, workers=1), "gaze")
+    corpus = refine_inputs / "shards" / "candidates" / "refined_seed4"
+    assert list(metrics["candidates"]) == ["candidates/refined_seed4"]
+    assert verify_sha256sums(corpus) == []
+    published = list(iter_samples(sorted((refine_inputs / "shards" / "refined").glob("*.tar"))))
+    seed4 = list(iter_samples(sorted(corpus.glob("*.tar"))))
+    assert [s.key for s in seed4] == [s.key for s in published]
+    # the same refiner: the same pixels (only the provenance's model path differs)
+    assert all((a.image == b.image).all() for a, b in zip(seed4, published, strict=True))
+    assert json.loads((corpus / "index.json").read_text())["name"] == "gaze-refined_seed4"

@@ -49,10 +49,12 @@ def test_refine_hand_keeps_keys_and_annotations_of_16_bit_depth(
         hand_shards: Path, tmp_path: Path, prefect_api: str) -> None:
     model = _hand_refiner(tmp_path, hand_shards / "synthetic")
     gaze_unused = RefinePaths(shards_dir=str(tmp_path / "none"), model_file="none",
-                              metrics_file="none", validation_docs_dir="none")
+                              candidates_dir="none", metrics_file="none",
+                              validation_docs_dir="none")
     cfg = Refine(batch_size=8, workers=1, threads_per_worker=1, dask_address=None,
                  work_dir=str(tmp_path / "work"), require_toward_real=True, gaze=gaze_unused,
                  hand=RefinePaths(shards_dir=str(hand_shards), model_file=str(model),
+                                  candidates_dir=str(tmp_path / "candidates"),
                                   metrics_file=str(tmp_path / "metrics" / "refine.json"),
                                   validation_docs_dir=str(tmp_path / "docs")))
     metrics = run(cfg)

@@ -21,7 +21,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 HAND_KEYS = {"c2st_synthetic_vs_real", "c2st_refined_vs_real", "mean_abs_change",
              "mean_abs_change_mm", "joint_shift_px", "joint_shift_median_px",
              "joint_shift_px_224", "steps", "eval_samples", "train_seconds", "steps_per_s",
-             "run_key"}
+             "run_key", "seed", "selected_seed", "selection", "refiner_seeds",
+             "joint_shift_plain_px", "joint_shift_plain_median_px", "joint_shift_plain_px_224"}
 
 
 def _cfg(shards: Path, out: Path) -> TrainRefiner:
@@ -31,7 +32,8 @@ def _cfg(shards: Path, out: Path) -> TrainRefiner:
                samples_file=str(out / "samples.png"), checkpoint_dir=str(out / "ckpt"),
                checkpoint_every=3, log_every=2, history_size=32, batch_size=8,
                pretrain_refiner_steps=3, pretrain_disc_steps=2, steps=3, threads=1,
-               eval_samples=24, c2st_steps=5, regressor_steps=5)
+               eval_samples=24, c2st_steps=5, regressor_steps=5, label_reader_steps=5,
+               seeds=[0, 1], workers=1, candidates_dir=str(out / "candidates"))
     return TrainRefiner.model_validate(raw)
 
 
@@ -42,6 +44,9 @@ def test_hand_refiner_flow_writes_checkpoint_metrics_and_grid(
     assert set(metrics) == HAND_KEYS
     assert "gaze_shift_deg" not in metrics and "mean_abs_change_gray" not in metrics
     assert json.loads(Path(cfg.metrics_file).read_text()) == metrics
+    assert set(metrics["refiner_seeds"]) == {"0", "1"} and metrics["selected_seed"] in (0, 1)
+    chosen = Path(cfg.candidates_dir) / f"seed{metrics['selected_seed']}.pt"
+    assert chosen.read_bytes() == Path(cfg.model_file).read_bytes()  # the choice, published
     assert metrics["steps"] == 3 + 2 + 3 and metrics["eval_samples"] == 24
     assert 0.0 <= metrics["c2st_refined_vs_real"] <= 1.0 and metrics["joint_shift_px"] >= 0
 

@@ -78,3 +78,22 @@ def test_training_sets_come_in_the_table_order(tmp_path: Path) -> None:
             (tmp_path / name / "seed0.pt").write_bytes(b"")
     assert list(estimator_files(tmp_path)) == ["synthetic", "refined", "real_oracle",
                                                "zz_custom"]
+
+
+def test_refiner_seeds_block_summarises_the_seed_study() -> None:
+    from tasks.evaluate_gaze import refiner_seeds_block
+
+    metrics = {"synthetic": {"mean_deg": 10.0}, "refined": {"mean_deg": 8.0},
+               "refined_seed0": {"mean_deg": 9.0}, "refined_seed1": {"mean_deg": 8.0},
+               "refined_seed2": {"mean_deg": 11.0}}
+    block = refiner_seeds_block(metrics, "gaze")
+    assert block["metric"] == "refined_over_synthetic"
+    assert block["per_seed"] == {"0": 0.9, "1": 0.8, "2": 1.1}
+    assert (block["mean"], block["min"], block["max"]) == (0.933, 0.8, 1.1)
+    assert block["real_test_ranking"] == [1, 0, 2]  # lower error first
+    hand = {"synthetic": {"pck_5px": 20.0}, "real_oracle": {"pck_5px": 30.0},
+            "refined": {"pck_5px": 25.0}, "refined_seed0": {"pck_5px": 22.0},
+            "refined_seed1": {"pck_5px": 28.0}}
+    block = refiner_seeds_block(hand, "hand")
+    assert block["per_seed"] == {"0": 0.2, "1": 0.8} and block["real_test_ranking"] == [1, 0]
+    assert refiner_seeds_block({"synthetic": {"mean_deg": 1.0}}, "gaze") is None
