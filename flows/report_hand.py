@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prefect import flow
 
-from simgan_core.report_html import PCK_CURVE_TEXT
+from reporting.html_page import PCK_CURVE_TEXT
 from tasks.params import ReportHand
 from tasks.report import (
     HAND_STAND_IN_DATA_NOTE,

@@ -1,5 +1,5 @@
 """The report stage's task: read the metrics files and sample grids of one domain, write
-one self-contained HTML page (`simgan_core/report_html.py`) a person can open from disk."""
+one self-contained HTML page (`reporting/html_page.py`) a person can open from disk."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from reporting.html_page import CDF_CURVE_TEXT, CurveText, ReportInputs, render_report
+from reporting.result_rows import metric_columns
 from simgan_core.atomic import atomic_write_text
 from simgan_core.domain import get_domain
 from simgan_core.grid import display_uint8, grid_scale, image_grid
-from simgan_core.report_html import CDF_CURVE_TEXT, CurveText, ReportInputs, render_report
-from simgan_core.result_rows import metric_columns
 from simgan_core.shards import iter_samples
 
 T = TypeVar("T")

@@ -10,15 +10,15 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from simgan_core.atomic import atomic_write_text
-from simgan_core.domain import get_domain
-from simgan_core.result_rows import (
+from reporting.result_rows import (
     ablation_table,
     headline_sentences,
     metric_columns,
     result_header,
     result_rows,
 )
+from simgan_core.atomic import atomic_write_text
+from simgan_core.domain import get_domain
 
 START_MARKER = "<!-- results:start -->"
 END_MARKER = "<!-- results:end -->"

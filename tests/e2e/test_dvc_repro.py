@@ -69,7 +69,7 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
 def workspace(tmp_path_factory: pytest.TempPathFactory, prefect_api: str
               ) -> tuple[Path, dict[str, str]]:
     root = tmp_path_factory.mktemp("workspace")
-    for name in ("simgan_core", "tasks", "flows", "dvc.yaml", ".dvcignore"):
+    for name in ("simgan_core", "reporting", "tasks", "flows", "dvc.yaml", ".dvcignore"):
         src = REPO_ROOT / name
         if src.is_dir():
             shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("__pycache__"))

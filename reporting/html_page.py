@@ -1,8 +1,10 @@
-"""The human-facing report: one self-contained HTML page built from the stage outputs.
+"""The report page: one self-contained HTML page built from the stage outputs.
 
-Pictures are embedded as base64 `data:` PNG URIs and plots as inline SVG, with the CSS
-in the page itself: it opens from disk in a browser with no server and no network.
-Every piece of text from the inputs goes through `html.escape`. The page holds no
+Rendered from the Jinja2 template `reporting/templates/report.html` with autoescape on,
+so every piece of text from the inputs (file names, captions, annotations, JSON keys)
+is escaped; only the SVG that matplotlib writes goes in as markup. Pictures are
+embedded as base64 `data:` PNG URIs and plots as inline SVG, with the CSS in the page:
+it opens from disk in a browser with no server and no network. The page holds no
 timestamp, so the same inputs give the same bytes.
 """
 
@@ -12,10 +14,13 @@ import base64
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
-from simgan_core.result_rows import (
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from reporting.plots import Marker, Series, line_plot_svg
+from reporting.result_rows import (
     MetricColumn,
     ablation_table,
     format_value,
@@ -26,27 +31,17 @@ from simgan_core.result_rows import (
     training_set_label,
     training_sets,
 )
-from simgan_core.svg_plot import Marker, Series, line_plot_svg
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LOSS_COLUMNS = ("loss_reg", "loss_adv", "loss_refiner", "loss_disc")
 ACCURACY_COLUMNS = ("disc_acc_real", "disc_acc_refined")
+TEMPLATE = "report.html"
 
 Columns = Mapping[str, Sequence[str | float]]  # a CSV as column name -> values
 
-CSS = """
-body { font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto;
-       padding: 0 1em; color: #222; line-height: 1.45; }
-h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
-table { border-collapse: collapse; margin: .6em 0 1.2em; }
-th, td { border: 1px solid #bbb; padding: .25em .6em; text-align: right; }
-th:first-child, td:first-child, td.text { text-align: left; }
-th { background: #f0f0f0; }
-.note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .5em 1em; }
-figure { margin: 1em 0; }
-figure img { image-rendering: pixelated; max-width: 100%; border: 1px solid #ccc; }
-figcaption { color: #555; font-size: .9em; }
-"""
+ENV = Environment(loader=PackageLoader("reporting", "templates"), autoescape=True,
+                  undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                  keep_trailing_newline=True)
 
 
 @dataclass(frozen=True)
@@ -118,43 +113,11 @@ def flatten(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def html_table(header: Sequence[str], rows: Sequence[Sequence[str]],
-               text_columns: Sequence[int] = (0,)) -> str:
-    """A <table>; every cell escaped; `text_columns` are left-aligned."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = []
-    for row in rows:
-        cells = "".join(
-            f'<td class="text">{escape(c)}</td>' if i in text_columns else f"<td>{escape(c)}</td>"
-            for i, c in enumerate(row))
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table>\n<tr>{head}</tr>\n" + "\n".join(body) + "\n</table>"
-
-
-def image_figure(caption: str, png: bytes) -> str:
-    """A <figure> with the PNG inlined as a data: URI."""
+def png_data_uri(caption: str, png: bytes) -> str:
+    """The PNG as a data: URI; anything else is refused, naming the caption."""
     if not png.startswith(PNG_SIGNATURE):
         raise ValueError(f"image {caption!r}: not a PNG")
-    data = base64.b64encode(png).decode("ascii")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{escape(caption)}">'
-            f"<figcaption>{escape(caption)}</figcaption></figure>")
-
-
-def results_section(evaluation: Mapping[str, Any], columns: Sequence[MetricColumn]) -> str:
-    """The results table (mean ± std over seeds), the test set size and the ratio."""
-    parts = ["<h2>Results on the real test set</h2>"]
-    n = evaluation.get("real_test_n")
-    if isinstance(n, int):
-        parts.append(f"<p>Estimators tested on {n} held-out real images; "
-                     "values are mean ± std over seeds.</p>")
-    parts.append(html_table(result_header(columns), result_rows(evaluation, columns)))
-    if "real_oracle" in training_sets(evaluation):
-        parts.append(f"<p>{escape(training_set_label('real_oracle'))} is trained on the real "
-                     "images' own labels, which a SimGAN user does not have: it shows how good "
-                     "an estimator can get, not a competing method.</p>")
-    for sentence in headline_sentences(evaluation):
-        parts.append(f"<p><strong>{escape(sentence)}</strong></p>")
-    return "\n".join(parts)
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _axis_name(column: str) -> str:
@@ -171,14 +134,6 @@ def error_cdf_svg(cdf: Columns, text: CurveText = CDF_CURVE_TEXT) -> str:
     series = [Series(training_set_label(s), x, floats(cdf[s])) for s in ordered(sets)]
     return line_plot_svg(series, title=text.title, x_label=_axis_name(x_key),
                          y_label=text.y_label, x_range=(min(x), max(x)), y_range=(0.0, 100.0))
-
-
-def error_cdf_section(cdf: Columns | None, text: CurveText = CDF_CURVE_TEXT) -> str:
-    """The curve plot with its caption; empty without a curve."""
-    if not cdf:
-        return ""
-    return (f"<h2>{escape(text.heading)}</h2>\n<figure>" + error_cdf_svg(cdf, text)
-            + f"<figcaption>{escape(text.caption)}</figcaption></figure>")
 
 
 def phase_markers(curves: Columns) -> list[Marker]:
@@ -206,53 +161,46 @@ def curves_svg(curves: Columns, keys: Sequence[str], title: str, y_label: str,
                          markers=phase_markers(curves))
 
 
-def refiner_section(curves: Columns | None) -> str:
+def refiner_plots(curves: Columns | None) -> list[Markup]:
     """Loss curves and discriminator accuracy during refiner training."""
     if curves is None:
-        return ""
+        return []
     plots = [
         curves_svg(curves, LOSS_COLUMNS, "Refiner and discriminator losses", "loss",
                    y_from_zero=True),
         curves_svg(curves, ACCURACY_COLUMNS, "Discriminator accuracy", "accuracy",
                    y_range=(0.0, 1.0)),
     ]
-    body = "\n".join(f"<figure>{p}</figure>" for p in plots if p)
-    return ("<h2>Refiner training</h2>\n<p>Dashed lines mark where each training "
-            "phase starts. A discriminator accuracy near 0.5 on refined images means the refiner "
-            f"fools it half of the time.</p>\n{body}")
+    return [Markup(p) for p in plots if p]  # noqa: S704  (matplotlib's SVG, text escaped)
 
 
-def ablation_section(ablations: Mapping[str, Mapping[str, Any]] | None) -> str:
-    """One row per ablation: its description, the params it overrides, its figures."""
-    if not ablations:
-        return ""
-    header, rows = ablation_table(ablations)
-    return "<h2>Ablations</h2>\n" + html_table(header, rows, text_columns=(0, 1, 2))
-
-
-def summary_section(heading: str, summary: Mapping[str, Any]) -> str:
-    """A JSON object as a two-column key/value table."""
-    rows = [[k, format_value(v)] for k, v in flatten(summary).items()]
-    return f"<h3>{escape(heading)}</h3>\n" + html_table(["figure", "value"], rows)
+def page_context(inputs: ReportInputs) -> dict[str, Any]:
+    """What the template shows, as plain strings, rows and SVG markup."""
+    evaluation, columns = inputs.evaluation, inputs.metric_columns
+    n = evaluation.get("real_test_n")
+    ablations = ablation_table(inputs.ablations) if inputs.ablations else None
+    cdf = (Markup(error_cdf_svg(inputs.error_cdf, inputs.curve_text))  # noqa: S704
+           if inputs.error_cdf else None)
+    return {
+        "title": inputs.title,
+        "data_note": inputs.data_note,
+        "notes": list(inputs.notes),
+        "images": [(caption, png_data_uri(caption, png)) for caption, png in inputs.images],
+        "real_test_n": n if isinstance(n, int) else None,
+        "results_header": result_header(columns),
+        "results_rows": result_rows(evaluation, columns),
+        "oracle_label": (training_set_label("real_oracle")
+                         if "real_oracle" in training_sets(evaluation) else None),
+        "headlines": headline_sentences(evaluation),
+        "curve_text": inputs.curve_text,
+        "cdf_svg": cdf,
+        "ablations": ablations,
+        "refiner_plots": refiner_plots(inputs.refiner_curves),
+        "summaries": [(heading, [[k, format_value(v)] for k, v in flatten(s).items()])
+                      for heading, s in inputs.summaries],
+    }
 
 
 def render_report(inputs: ReportInputs) -> str:
     """The whole page as one HTML string."""
-    notes = "".join(f"<li>{escape(n)}</li>" for n in inputs.notes)
-    sections = [
-        f"<h1>{escape(inputs.title)}</h1>",
-        f'<p class="note"><strong>Data:</strong> {escape(inputs.data_note)}</p>',
-        f'<div class="note"><ul>{notes}</ul></div>' if notes else "",
-        "<h2>Samples</h2>" if inputs.images else "",
-        *(image_figure(caption, png) for caption, png in inputs.images),
-        results_section(inputs.evaluation, inputs.metric_columns),
-        error_cdf_section(inputs.error_cdf, inputs.curve_text),
-        ablation_section(inputs.ablations),
-        refiner_section(inputs.refiner_curves),
-        "<h2>Stage figures</h2>" if inputs.summaries else "",
-        *(summary_section(h, s) for h, s in inputs.summaries),
-    ]
-    body = "\n".join(s for s in sections if s)
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{escape(inputs.title)}</title>\n<style>{CSS}</style>\n</head>\n"
-            f"<body>\n{body}\n</body>\n</html>\n")
+    return ENV.get_template(TEMPLATE).render(page_context(inputs))
