@@ -9,10 +9,12 @@ from __future__ import annotations
 import time
 
 from prefect import flow
+from prefect.futures import as_completed
 
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
 from tasks.params import SimulateEyes, resolve_workers
+from tasks.progress import Progress
 from tasks.simulate import plan_unityeyes_chunks, render_unityeyes_chunk
 
 
@@ -21,7 +23,12 @@ def simulate_eyes_flow(cfg: SimulateEyes) -> dict:
     started = time.perf_counter()
     workers = resolve_workers(cfg.workers)
     chunks = plan_unityeyes_chunks(cfg, workers)
-    count = sum(f.result() for f in [render_unityeyes_chunk.submit(cfg, c) for c in chunks])
+    futures = [render_unityeyes_chunk.submit(cfg, c) for c in chunks]
+    progress, count = Progress("simulate-eyes", cfg.n, "images"), 0
+    for future in as_completed(futures):
+        done = future.result()
+        count += done
+        progress.advance(done)
     seconds = time.perf_counter() - started
     summary = {"count": count, "seconds": seconds, "images_per_s": count / max(seconds, 1e-9),
                "tasks": len(chunks), "dask_address": cfg.dask_address}

@@ -9,10 +9,12 @@ from __future__ import annotations
 import time
 
 from prefect import Task, flow
+from prefect.futures import as_completed
 
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
 from tasks.params import SimulateHands, SimulateRealHands, resolve_workers
+from tasks.progress import Progress
 from tasks.simulate_hands import (
     plan_synthdepth_ranges,
     render_synthdepth_range,
@@ -26,7 +28,11 @@ def render_frames(cfg: SimulateHands | SimulateRealHands, plan: Task, render: Ta
     write joint_data.mat per split, publish the summary as `stage`."""
     started = time.perf_counter()
     ranges = plan(cfg, resolve_workers(cfg.workers))
-    joints = [f.result() for f in [render.submit(cfg, r) for r in ranges]]
+    futures = [render.submit(cfg, r) for r in ranges]
+    progress = Progress(stage, sum(r.stop - r.start for r in ranges), "frames")
+    for future in as_completed(futures):
+        progress.advance(len(future.result()))
+    joints = [f.result() for f in futures]  # in the ranges' order
     counts = write_hand_joint_data(cfg.out_dir, ranges, joints)
     seconds = time.perf_counter() - started
     count = sum(counts.values())

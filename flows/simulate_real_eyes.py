@@ -9,10 +9,12 @@ from __future__ import annotations
 import time
 
 from prefect import flow
+from prefect.futures import as_completed
 
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
 from tasks.params import SimulateRealEyes, resolve_workers
+from tasks.progress import Progress
 from tasks.simulate import plan_real_eye_days, render_real_eye_day, write_real_eye_lists
 
 
@@ -20,7 +22,13 @@ from tasks.simulate import plan_real_eye_days, render_real_eye_day, write_real_e
 def simulate_real_eyes_flow(cfg: SimulateRealEyes) -> dict:
     started = time.perf_counter()
     days = plan_real_eye_days(cfg)
-    frames = sum(f.result() for f in [render_real_eye_day.submit(cfg, d) for d in days])
+    futures = [render_real_eye_day.submit(cfg, d) for d in days]
+    progress = Progress("simulate-real-eyes", sum(len(d.frames) for d in days), "frames")
+    frames = 0
+    for future in as_completed(futures):
+        done = future.result()
+        frames += done
+        progress.advance(done)
     write_real_eye_lists(cfg)
     seconds = time.perf_counter() - started
     summary = {"subjects": cfg.subjects, "frames": frames, "count": 2 * frames,

@@ -26,8 +26,9 @@ from simgan_core.domain import get_domain
 from simgan_core.estimator_family import estimator_family
 from tasks.domain_gap import load_split
 from tasks.params import TrainEstimator, TrainingSet
+from tasks.progress import Progress
 
-LOG_EVERY = 250  # steps
+LOG_EVERY = 250  # steps: a progress line (rate, ETA, loss) and an artifact update
 
 
 def estimator_path(models_dir: Path, training_set: str, seed: int) -> Path:
@@ -79,12 +80,11 @@ def train_one(cfg: TrainEstimator, name: str, seed: int, data: tuple, domain: st
     training_set = cfg.training_sets[name]
     family = estimator_family(get_domain(domain))
     config = estimator_config(cfg, training_set, seed, domain)
-    logger = get_run_logger()
+    progress = Progress(f"train-estimator-{domain} {name} seed {seed}", config.steps, "steps",
+                        every=LOG_EVERY, log=get_run_logger().info)
 
     def log(step: int, values: dict[str, float]) -> None:
-        if (step + 1) % LOG_EVERY == 0 or step + 1 == config.steps:
-            logger.info("%s seed %d: step %d/%d loss %.4f", name, seed, step + 1,
-                        config.steps, values["loss"])
+        progress.advance(1, note=f"loss {values['loss']:.4f}")
 
     model = family.train(images, labels, config, log=log)
     record = {"domain": domain, "training_set": name, "split": training_set.split,
