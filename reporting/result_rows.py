@@ -40,6 +40,9 @@ KNOWN_METRICS: dict[str, MetricColumn] = {
 }
 
 
+SEED_STUDY = "refiner_seeds"  # evaluate.json's block over refiner seeds (not a training set)
+
+
 def metric_columns(keys: Sequence[str]) -> list[MetricColumn]:
     """Columns for the given metric keys; an unknown key is shown under its own name."""
     return [KNOWN_METRICS.get(k, MetricColumn(k, k, 3)) for k in keys]
@@ -59,7 +62,8 @@ def ordered(names: Sequence[str]) -> list[str]:
 def training_sets(evaluation: Mapping[str, Any]) -> list[str]:
     """The training sets present in an evaluate.json, in order (top-level scalars such as
     real_test_n are skipped)."""
-    return ordered([k for k, v in evaluation.items() if isinstance(v, Mapping)])
+    return ordered([k for k, v in evaluation.items()
+                    if isinstance(v, Mapping) and k != SEED_STUDY])
 
 
 def format_metric(entry: Mapping[str, Any], column: MetricColumn) -> str:
@@ -119,9 +123,24 @@ def gap_sentence(evaluation: Mapping[str, Any]) -> str | None:
             f"synthetic).")
 
 
+def seed_sentence(evaluation: Mapping[str, Any]) -> str | None:
+    """The headline over refiner seeds (evaluate.json's refiner_seeds block), in words:
+    each seed's corpus as if it were the published one; None when absent."""
+    block = evaluation.get(SEED_STUDY)
+    if not isinstance(block, Mapping) or not block.get("per_seed"):
+        return None
+    per_seed = ", ".join(f"seed {s}: {v:.3f}" for s, v in sorted(block["per_seed"].items()))
+    return (f"Over {len(block['per_seed'])} refiner seeds (one refiner, corpus and set of "
+            f"estimators each: the rows refined_seed<k>), {block['metric']} is "
+            f"{block['mean']:.3f} on average, from {block['min']:.3f} to {block['max']:.3f} "
+            f"({per_seed}).")
+
+
 def headline_sentences(evaluation: Mapping[str, Any]) -> list[str]:
-    """Every headline sentence an evaluate.json supports (gaze ratio, hand gap closed)."""
-    return [s for s in (ratio_sentence(evaluation), gap_sentence(evaluation)) if s]
+    """Every headline sentence an evaluate.json supports (gaze ratio, hand gap closed,
+    their spread over refiner seeds)."""
+    return [s for s in (ratio_sentence(evaluation), gap_sentence(evaluation),
+                        seed_sentence(evaluation)) if s]
 
 
 def format_value(value: Any) -> str:
