@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow
+from prefect.futures import as_completed
 
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
 from tasks.ingest_outputs import MANIFEST_NAME
 from tasks.params import CANDIDATES_DIR, Refine, RefinePaths, resolve_workers
+from tasks.progress import Progress
 from tasks.refine import OUTPUT_SPLIT, SOURCE_SPLIT, plan_refine, refine_one_shard
 from tasks.refine_outputs import (
     assemble_refined,
@@ -41,7 +43,12 @@ def refine_corpus(cfg: Refine, paths: RefinePaths, domain: str, model_file: Path
     futures = [refine_one_shard.submit(plan, i, str(model_file), cfg.batch_size,
                                        cfg.threads_per_worker)
                for i in range(len(plan.sources))]
-    done = [f.result() for f in futures]
+    progress, images = Progress(f"refine-{domain} {output_split}", len(futures), "shards"), 0
+    for future in as_completed(futures):
+        info, resumed = future.result()
+        images += info.nsamples
+        progress.advance(1, note=f"{images} images{' (resumed)' if resumed else ''}")
+    done = [f.result() for f in futures]  # in the shards' order
     seconds = time.perf_counter() - started
     assembled = assemble_refined(plan, [info for info, _ in done], shards_dir)
     docs = Path(paths.validation_docs_dir)  # the published corpus's; candidates' inside
