@@ -18,18 +18,23 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 PositiveInt = Annotated[int, Field(ge=1)]
+LearningRate = Annotated[float, Field(gt=0.0)]
+Count = Annotated[int, Field(ge=0)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 # 0 means "all CPU cores"; an explicit count otherwise.
 WorkerCount = Annotated[int, Field(ge=0)]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # allow_inf_nan=False: a NaN or infinite number anywhere (lambda_reg: .nan) is an
+    # error naming its key, not weights that train to NaN.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class SimulateEyes(Section):
@@ -93,7 +98,7 @@ class IngestGaze(Section):
     test_subjects: list[str]
     shard_maxcount: PositiveInt
     max_bad_fraction: Fraction
-    min_samples: dict[str, int]
+    min_samples: dict[str, Count]
     max_abs_pitch_deg: float
     max_abs_yaw_deg: float
     workers: WorkerCount
@@ -122,7 +127,7 @@ class IngestHand(Section):
     cube_mm: Annotated[float, Field(gt=0.0)]  # edge of the crop cube around the palm centre
     shard_maxcount: PositiveInt
     max_bad_fraction: Fraction
-    min_samples: dict[str, int]
+    min_samples: dict[str, Count]
     workers: WorkerCount
     dask_address: str | None  # run the per-shard tasks there
 
@@ -143,7 +148,7 @@ class DomainGapGaze(Section):
     max_train_samples: PositiveInt
     steps: PositiveInt
     batch_size: PositiveInt
-    lr: float
+    lr: LearningRate
     width: PositiveInt
     seed: int
 
@@ -163,15 +168,15 @@ class TrainRefiner(Section):
     log_every: PositiveInt
     refiner: str  # a preset of simgan_core.refiner.models.REFINER_PRESETS
     discriminator: str  # a preset of DISCRIMINATOR_PRESETS
-    disc_mode: str  # "local" (the paper) | "global" (ablation)
-    psi: str  # identity | blur | gradients | channel_mean | depth_local_mean
+    disc_mode: Literal["local", "global"]  # the paper's patch loss | the ablation
+    psi: Literal["identity", "blur", "gradients", "channel_mean", "depth_local_mean"]
     lambda_reg: Annotated[float, Field(ge=0.0)]
     history_size: PositiveInt
     use_history: bool
-    history_dtype: str
-    optimizer: str
-    refiner_lr: float
-    disc_lr: float
+    history_dtype: Literal["float16", "float32"]
+    optimizer: Literal["adam", "sgd"]
+    refiner_lr: LearningRate
+    disc_lr: LearningRate
     batch_size: PositiveInt
     pretrain_refiner_steps: Annotated[int, Field(ge=0)]
     pretrain_disc_steps: Annotated[int, Field(ge=0)]
@@ -192,6 +197,16 @@ class TrainRefiner(Section):
     eval_samples: PositiveInt  # images per set for the C2ST and preservation metrics
     c2st_steps: PositiveInt
     regressor_steps: PositiveInt  # the label-shift regressor (gaze_shift_deg, joint_shift_px)
+
+    @field_validator("refiner", "discriminator")
+    @classmethod
+    def _a_known_preset(cls, name: str, info: ValidationInfo) -> str:
+        from simgan_core.refiner.models import DISCRIMINATOR_PRESETS, REFINER_PRESETS
+
+        presets = REFINER_PRESETS if info.field_name == "refiner" else DISCRIMINATOR_PRESETS
+        if name not in presets:
+            raise ValueError(f"unknown preset {name!r}; known: {sorted(presets)}")
+        return name
 
 
 TrainRefinerGaze = TrainRefiner  # the name the gaze code and tests know
@@ -247,10 +262,10 @@ class TrainEstimator(Section):
 
     shards_dir: str
     models_dir: str  # -> <models_dir>/<training set>/seed<k>.pt
-    preset: str  # "default" (CPU budget) | "paper" (the paper's CNN)
+    preset: Literal["default", "paper"]  # the CPU budget | the paper's network
     steps: PositiveInt
     batch_size: PositiveInt
-    lr: float
+    lr: LearningRate
     seeds: list[int]
     max_train_samples: PositiveInt
     workers: WorkerCount  # seeds trained at once, one process each; 0 = all cores
@@ -365,11 +380,31 @@ class ParamsError(ValueError):
     """params.yaml is missing, malformed or does not match the schema."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.safe_load, but a key given twice in one mapping is an error naming it (by
+    default the last one silently wins)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def load_yaml(text: str) -> object:
+    """Safe YAML (no tags that build objects) with duplicate keys refused."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate params.yaml; errors name the file and every offending key."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
     except FileNotFoundError as err:
         raise ParamsError(f"{path}: not found (run from the repository root)") from err
     except yaml.YAMLError as err:

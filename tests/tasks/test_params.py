@@ -60,3 +60,49 @@ def test_out_of_range_and_missing_file(tmp_path: Path) -> None:
 def test_workers_zero_means_all_cores() -> None:
     assert resolve_workers(0) >= 1
     assert resolve_workers(3) == 3
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("train_refiner_gaze", "lambda_reg", float("nan")),
+    ("train_refiner_hand", "disc_lr", float("inf")),
+    ("train_refiner_gaze", "refiner_lr", 0.0),
+    ("train_estimator_gaze", "lr", -1e-3),
+    ("train_refiner_gaze", "lambda_task", float("inf")),
+])
+def test_non_finite_and_non_positive_numbers_are_named(tmp_path: Path, section: str, key: str,
+                                                       value: float) -> None:
+    path = _write(tmp_path, lambda raw: raw[section].update({key: value}))
+    with pytest.raises(ParamsError, match=rf"{section}\.{key}"):
+        load_params(path)
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("train_refiner_gaze", "psi", "identiy"),
+    ("train_refiner_gaze", "disc_mode", "locall"),
+    ("train_refiner_hand", "optimizer", "adamw"),
+    ("train_refiner_hand", "history_dtype", "float8"),
+    ("train_refiner_gaze", "refiner", "huge"),
+    ("train_refiner_gaze", "discriminator", "tiny"),
+    ("train_estimator_hand", "preset", "large"),
+])
+def test_enum_like_fields_refuse_unknown_values_at_load(tmp_path: Path, section: str, key: str,
+                                                        value: str) -> None:
+    path = _write(tmp_path, lambda raw: raw[section].update({key: value}))
+    with pytest.raises(ParamsError, match=rf"{section}\.{key}"):
+        load_params(path)
+
+
+def test_a_negative_min_samples_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, lambda raw: raw["ingest_gaze"]["min_samples"].update(synthetic=-5))
+    with pytest.raises(ParamsError, match=r"ingest_gaze\.min_samples\.synthetic"):
+        load_params(path)
+
+
+def test_a_duplicate_key_is_named_not_silently_overwritten(tmp_path: Path) -> None:
+    text = (REPO_ROOT / "params.yaml").read_text()
+    assert "  lambda_reg: 0.5\n" in text
+    path = tmp_path / "params.yaml"
+    path.write_text(text.replace("  lambda_reg: 0.5\n", "  lambda_reg: 0.5\n  lambda_reg: 9.0\n",
+                                 1))
+    with pytest.raises(ParamsError, match="duplicate key 'lambda_reg'"):
+        load_params(path)
