@@ -74,3 +74,22 @@ def test_hand_training_resumes_to_the_same_weights(hand_shards: Path, tmp_path: 
     a = torch.load(whole.model_file, weights_only=True)["refiner"]
     b = torch.load(part.model_file, weights_only=True)["refiner"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_truncated_checkpoint_is_set_aside_with_a_warning(hand_shards: Path,
+                                                            tmp_path: Path) -> None:
+    """A checkpoint cut short (a full disk, a kill during a copy) never blocks a rerun."""
+    whole = _cfg(hand_shards, tmp_path / "whole")
+    run_training(whole, log=lambda *a: None, domain=HAND)
+    part = _cfg(hand_shards, tmp_path / "part")
+    run_training(part.model_copy(update={"steps": 0}), log=lambda *a: None, domain=HAND)
+    (ckpt,) = Path(part.checkpoint_dir).glob("*.pt")
+    ckpt.write_bytes(ckpt.read_bytes()[:1000])  # truncated
+    said: list[str] = []
+    summary = run_training(part, log=lambda fmt, *a: said.append(fmt % a), domain=HAND)
+    assert any("WARNING" in s and str(ckpt) in s and "starting fresh" in s for s in said)
+    assert (ckpt.parent / (ckpt.name + ".corrupt")).is_file()
+    assert summary["steps_this_run"] == 8  # the whole schedule again, from the start
+    a = torch.load(whole.model_file, weights_only=True)["refiner"]
+    b = torch.load(part.model_file, weights_only=True)["refiner"]
+    assert all(torch.equal(a[k], b[k]) for k in a)  # and the same weights as never cut
