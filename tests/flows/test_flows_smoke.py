@@ -51,7 +51,9 @@ def test_gaze_flows_end_to_end(tmp_path: Path, prefect_api: str) -> None:
         shards_dir=str(tmp_path / "w1" / "shards"), metrics_file=str(tmp_path / "gap.json"),
         max_train_samples=100, steps=3, batch_size=4, lr=1e-3, width=4, seed=0))
     assert json.loads((tmp_path / "gap.json").read_text()) == gap
-    assert gap["n_real_test"] == 10 and gap["synthetic_mean_deg"] >= 0
+    assert gap["n_real_test"] == 10
+    assert 0 < gap["synthetic_mean_deg"] < 180 and 0 < gap["real_oracle_mean_deg"] < 180
+    assert abs(gap["gap_deg"] - (gap["synthetic_mean_deg"] - gap["real_oracle_mean_deg"])) < 0.01
 
 
 def test_ingest_fails_on_too_many_bad_files(tmp_path: Path, prefect_api: str) -> None:
