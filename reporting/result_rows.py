@@ -104,8 +104,15 @@ def ratio_sentence(evaluation: Mapping[str, Any]) -> str | None:
     ratio = evaluation.get("refined_over_synthetic")
     if not isinstance(ratio, int | float):
         return None
-    verdict = ("refinement reduced the error" if ratio < 1
-               else "refinement did not reduce the error")
+    refined, synthetic = evaluation.get("refined", {}), evaluation.get("synthetic", {})
+    spread = max(refined.get("mean_deg_std", 0.0), synthetic.get("mean_deg_std", 0.0))
+    difference = abs(refined.get("mean_deg", 0.0) - synthetic.get("mean_deg", 0.0))
+    if spread and difference < spread:  # a difference the estimator seeds alone make
+        verdict = (f"the difference, {difference:.2f} deg, is within the estimator seeds' "
+                   f"spread ({spread:.2f} deg): no clear effect")
+    else:
+        verdict = ("refinement reduced the error" if ratio < 1
+                   else "refinement did not reduce the error")
     return (f"Mean error of the estimator trained on refined images divided by that of the "
             f"one trained on raw synthetic images: {ratio:.3f} (below 1 means better; "
             f"here {verdict}).")

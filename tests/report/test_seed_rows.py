@@ -27,3 +27,14 @@ def test_a_headline_gives_the_spread_over_refiner_seeds() -> None:
     assert "seed 0: 0.800, seed 1: 0.900" in sentences[1]
     assert len(headline_sentences({k: v for k, v in EVALUATION.items()
                                    if k != "refiner_seeds"})) == 1
+
+
+def test_a_ratio_within_the_seeds_spread_is_called_no_clear_effect() -> None:
+    from reporting.result_rows import ratio_sentence
+
+    close = {"synthetic": {"mean_deg": 9.85, "mean_deg_std": 0.42},
+             "refined": {"mean_deg": 9.70, "mean_deg_std": 0.82}, "refined_over_synthetic": 0.985}
+    assert "no clear effect" in ratio_sentence(close)
+    far = {**close, "refined": {"mean_deg": 8.0, "mean_deg_std": 0.3},
+           "refined_over_synthetic": 0.812}
+    assert "refinement reduced the error" in ratio_sentence(far)
