@@ -7,28 +7,17 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import yaml
+from gaze_shards import write_gaze_split
 from process_group import run_group
 
-from simgan_core.shard_index import write_index, write_sha256sums
-from simgan_core.shards import encode_sample, write_shard_set
 from tasks.params import TrainRefinerGaze
 from tasks.train_refiner import run_key, simgan_config
 
 pytestmark = pytest.mark.slow
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _split(out: Path, n: int, brightness: int, seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    samples = (encode_sample(f"s{seed}-{i}", rng.integers(0, 60, (35, 55), dtype=np.uint8)
-                             + np.uint8(brightness), {"domain": "gaze"}) for i in range(n))
-    shards = write_shard_set(out, samples, maxcount=16)
-    write_index(out, shards, name=out.name)
-    write_sha256sums(out, shards)
 
 
 def _params(tmp: Path) -> Path:
@@ -39,15 +28,15 @@ def _params(tmp: Path) -> Path:
         metrics_file=str(tmp / "out" / "refiner.json"), curves_file=str(tmp / "out" / "c.csv"),
         samples_file=str(tmp / "out" / "grid.png"), checkpoint_dir=str(tmp / "ckpt"),
         checkpoint_every=2, log_every=1, history_size=16, batch_size=4,
-        pretrain_refiner_steps=2, pretrain_disc_steps=1, steps=3, threads=1)
+        pretrain_refiner_steps=2, pretrain_disc_steps=1, steps=3, threads=1, label_reader_steps=2)
     path = tmp / "params.yaml"
     path.write_text(yaml.safe_dump(params, sort_keys=False))
     return path
 
 
 def test_torchrun_two_ranks_train_and_only_rank_0_writes(tmp_path: Path) -> None:
-    _split(tmp_path / "shards" / "synthetic", 32, 40, seed=1)
-    _split(tmp_path / "shards" / "real_train", 32, 120, seed=2)
+    write_gaze_split(tmp_path / "shards" / "synthetic", 32, 40, seed=1)
+    write_gaze_split(tmp_path / "shards" / "real_train", 32, 120, seed=2)
     params = _params(tmp_path)
     proc = run_group(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
@@ -55,7 +44,7 @@ def test_torchrun_two_ranks_train_and_only_rank_0_writes(tmp_path: Path) -> None
         cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT), OMP_NUM_THREADS="1"),
         timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "[rank 0/2] step 6/6" in proc.stdout  # only rank 0 logs
+    assert "[rank 0/2] seed 0 step 6/6" in proc.stdout  # only rank 0 logs
     state = torch.load(tmp_path / "out" / "refiner.pt", weights_only=True)
     assert state["step"] == 6
     (checkpoint,) = (tmp_path / "ckpt").glob("*.pt")  # one writer

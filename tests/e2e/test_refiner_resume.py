@@ -10,13 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import yaml
+from gaze_shards import write_gaze_split
 
-from simgan_core.shard_index import write_index, write_sha256sums
-from simgan_core.shards import encode_sample, write_shard_set
 from tasks.params import TrainRefinerGaze
 
 pytestmark = pytest.mark.slow
@@ -24,15 +22,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN = ("import sys; from tasks.params import TrainRefinerGaze; "
        "from tasks.train_refiner import run_training; "
        "run_training(TrainRefinerGaze.model_validate_json(open(sys.argv[1]).read()))")
-
-
-def _split(out: Path, n: int, brightness: int, seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    samples = (encode_sample(f"s{seed}-{i}", rng.integers(0, 60, (35, 55), dtype=np.uint8)
-                             + np.uint8(brightness), {"domain": "gaze"}) for i in range(n))
-    shards = write_shard_set(out, samples, maxcount=16)
-    write_index(out, shards, name=out.name)
-    write_sha256sums(out, shards)
 
 
 def _config(tmp: Path, name: str) -> Path:
@@ -43,7 +32,7 @@ def _config(tmp: Path, name: str) -> Path:
         curves_file=str(tmp / name / "curves.csv"), samples_file=str(tmp / name / "grid.png"),
         checkpoint_dir=str(tmp / name / "ckpt"), checkpoint_every=5, log_every=5,
         history_size=64, batch_size=8, pretrain_refiner_steps=5, pretrain_disc_steps=5,
-        steps=150, threads=1)
+        steps=150, threads=1, label_reader_steps=20)
     path = tmp / f"{name}.json"
     path.write_text(TrainRefinerGaze.model_validate(base).model_dump_json())
     return path
@@ -60,8 +49,8 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
 
 
 def test_sigkill_then_resume_matches_uninterrupted(tmp_path: Path) -> None:
-    _split(tmp_path / "shards" / "synthetic", 48, 40, seed=1)
-    _split(tmp_path / "shards" / "real_train", 48, 120, seed=2)
+    write_gaze_split(tmp_path / "shards" / "synthetic", 48, 40, seed=1)
+    write_gaze_split(tmp_path / "shards" / "real_train", 48, 120, seed=2)
 
     straight = _start(_config(tmp_path, "straight"))
     killed_cfg = _config(tmp_path, "killed")
