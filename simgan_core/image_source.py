@@ -7,6 +7,7 @@ the JSON annotation is never parsed, so real images' labels are never read.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,13 @@ from simgan_core.shard_index import open_indexed
 from simgan_core.shards import decode_png
 
 
-def _png_only(sample: dict[str, Any]) -> np.ndarray:
+def _png_only(sample: dict[str, Any], expected_hw: tuple[int, int] | None = None,
+              expected_dtype: type[np.unsignedinteger] | None = None) -> np.ndarray:
+    """The sample's PNG, refused from its header unless (H, W) / dtype are the domain's."""
     where = f"{sample.get('__shard__')}[{sample.get('__shardindex__')}]"
     data = sample[".png"]
-    return decode_png(data.read() if hasattr(data, "read") else bytes(data), where)
+    return decode_png(data.read() if hasattr(data, "read") else bytes(data), where,
+                      expected_hw, expected_dtype)
 
 
 class IndexedImages:
@@ -30,7 +34,9 @@ class IndexedImages:
     def __init__(self, index_path: Path | str, domain: Domain) -> None:
         self.domain = domain
         self.index_path = Path(index_path)
-        self._ds = open_indexed(self.index_path, decode=_png_only)
+        # The domain's (H, W) and dtype: an image of any other size is never decoded.
+        self._ds = open_indexed(self.index_path, decode=partial(
+            _png_only, expected_hw=domain.image_hw, expected_dtype=domain.dtype))
 
     def __len__(self) -> int:
         return len(self._ds)

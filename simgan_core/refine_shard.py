@@ -82,7 +82,8 @@ def refine_shard(source: Path, dest: Path, refine: RefineFn, domain: Domain,
     def samples() -> Iterator[dict[str, Any]]:
         for batch in _batches(source, batch_size):
             where = [f"{source}: {key}" for key, _ in batch]
-            images = np.stack([decode_png(files["png"], f"{w}.png")
+            # Header-checked against the domain's (H, W) / dtype before decoding.
+            images = np.stack([decode_png(files["png"], f"{w}.png", domain.image_hw, domain.dtype)
                                for (_, files), w in zip(batch, where, strict=True)])
             if images.shape[1:] != domain.image_hw or images.dtype != domain.dtype:
                 raise ValueError(f"{source}: images are {images.shape[1:]} {images.dtype}, "

@@ -33,6 +33,17 @@ PNG_COMPRESS_LEVEL = 6
 # The member extensions a canonical sample may hold, in the order they are written.
 SAMPLE_EXTENSIONS = ("png", "json")
 _TAR_MODE = 0o644
+# Hostile-input caps of the readers. A canonical image is at most 64 x 64 (hand, uint16);
+# 2048 x 2048 = 4 Mpx is 1024x that, and still only 8 MiB decoded as uint16 (16 MiB as
+# a float32 tensor): a PNG declaring more is refused from its header, never decoded.
+MAX_DECODE_PIXELS = 2048 * 2048
+# A canonical member (PNG or JSON) is a few kB. 16 MiB is twice the largest PNG the
+# pixel cap lets decode (4 Mpx x 2 bytes, stored uncompressed); a member declaring more
+# in its tar header is refused before its bytes are read (a 2 GiB member would be read
+# whole into memory, and shuffle buffers / refine batches hold many members).
+MAX_MEMBER_BYTES = 16 * 2**20
+_MODE_DTYPE = {"L": np.uint8, "I;16": np.uint16, "I;16B": np.uint16, "I;16L": np.uint16,
+               "I": np.uint16}  # PIL modes of 8/16-bit gray PNGs ("I": older Pillow, 16-bit)
 
 
 @dataclass(frozen=True)
@@ -80,15 +91,38 @@ def encode_png(image: np.ndarray, key: str = "?") -> bytes:
     return buf.getvalue()
 
 
-def decode_png(data: bytes, where: str) -> np.ndarray:
-    """PNG bytes -> (H, W) uint8 or uint16; anything but 8/16-bit grayscale is an error."""
+class _SizeError(ValueError):
+    """A PNG refused from its header (size or mode), before decoding: passed through."""
+
+
+def decode_png(data: bytes, where: str, expected_hw: tuple[int, int] | None = None,
+               expected_dtype: type[np.unsignedinteger] | None = None) -> np.ndarray:
+    """PNG bytes -> (H, W) uint8 or uint16; anything but 8/16-bit grayscale is an error.
+
+    The size is checked from the PNG header before any pixel is decoded: against
+    `expected_hw` when the caller knows the domain's (H, W), else against
+    MAX_DECODE_PIXELS. `expected_dtype` (np.uint8 / np.uint16) is checked from the mode.
+    """
     try:
-        with Image.open(io.BytesIO(data)) as pil:
+        with Image.open(io.BytesIO(data)) as pil:  # lazy: IHDR read, pixels not yet
             if pil.format != "PNG":
                 raise ValueError(f"not a PNG ({pil.format})")
+            width, height = pil.size
+            if expected_hw is not None and (height, width) != tuple(expected_hw):
+                raise _SizeError(f"{where}: PNG is {height} x {width} (H x W), expected "
+                                 f"{expected_hw[0]} x {expected_hw[1]}")
+            if width * height > MAX_DECODE_PIXELS:
+                raise _SizeError(f"{where}: PNG is {height} x {width} (H x W) = "
+                                 f"{width * height} px, more than MAX_DECODE_PIXELS "
+                                 f"({MAX_DECODE_PIXELS})")
+            if expected_dtype is not None and _MODE_DTYPE.get(pil.mode) != expected_dtype:
+                raise _SizeError(f"{where}: PNG mode {pil.mode!r}, expected "
+                                 f"{np.dtype(expected_dtype)} grayscale")
             pil.load()
             mode = pil.mode
             array = np.asarray(pil)
+    except _SizeError:
+        raise
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ValueError(f"{where}: cannot decode PNG: {exc}") from exc
     if mode == "L":
@@ -131,8 +165,13 @@ def encode_sample(key: str, image: np.ndarray, annotation: Mapping[str, Any]) ->
     return {"__key__": key, "png": encode_png(image, key), "json": encode_json(annotation, key)}
 
 
-def decode_sample(key: str, files: Mapping[str, bytes], where: str) -> DecodedSample:
-    """{extension: bytes} of one sample -> DecodedSample; png and json, nothing else."""
+def decode_sample(key: str, files: Mapping[str, bytes], where: str,
+                  expected_hw: tuple[int, int] | None = None,
+                  expected_dtype: type[np.unsignedinteger] | None = None) -> DecodedSample:
+    """{extension: bytes} of one sample -> DecodedSample; png and json, nothing else.
+
+    `expected_hw` / `expected_dtype`: the domain's image shape and type, checked from
+    the PNG header before decoding (see `decode_png`)."""
     check_key(key)
     extra = sorted(set(files) - set(SAMPLE_EXTENSIONS))
     if extra:
@@ -142,7 +181,7 @@ def decode_sample(key: str, files: Mapping[str, bytes], where: str) -> DecodedSa
         raise ValueError(f"{where}: sample {key!r} lacks {missing}")
     return DecodedSample(
         key=key,
-        image=decode_png(files["png"], f"{where}: {key}.png"),
+        image=decode_png(files["png"], f"{where}: {key}.png", expected_hw, expected_dtype),
         annotation=decode_json(files["json"], f"{where}: {key}.json"),
     )
 
@@ -275,6 +314,9 @@ def iter_tar_members(shard_path: Path) -> Iterator[tuple[str, dict[str, bytes]]]
                 key, files = member_key, {}
             if ext in files:
                 raise ValueError(f"{where}: member {member.name!r} appears twice")
+            if member.size > MAX_MEMBER_BYTES:  # from the header: nothing read yet
+                raise ValueError(f"{where}: member {member.name!r} declares {member.size} "
+                                 f"bytes, more than MAX_MEMBER_BYTES ({MAX_MEMBER_BYTES})")
             extracted = tar.extractfile(member)
             assert extracted is not None  # regular files always have a stream
             files[ext] = extracted.read()

@@ -107,9 +107,10 @@ def _read_raw(paths: Iterable[Path]) -> Iterator[RawSample]:
             yield key, files, str(path)
 
 
-def _decode(raw: RawSample) -> tuple[torch.Tensor, dict[str, Any], str]:
+def _decode(raw: RawSample, expected_hw: tuple[int, int] | None = None
+            ) -> tuple[torch.Tensor, dict[str, Any], str]:
     key, files, where = raw
-    sample = decode_sample(key, files, where)
+    sample = decode_sample(key, files, where, expected_hw)  # PNG size checked from its header
     return image_to_tensor(sample.image), sample.annotation, key
 
 
@@ -139,7 +140,8 @@ class ShardStream(IterableDataset):
     def __init__(self, shards: list[Path], *, batch_size: int, shuffle: bool = True,
                  shuffle_buffer: int = 1000, seed: int = 0, epoch: int = 0,
                  rank: int | None = None, world_size: int | None = None,
-                 drop_last: bool = False, with_keys: bool = False) -> None:
+                 drop_last: bool = False, with_keys: bool = False,
+                 expected_hw: tuple[int, int] | None = None) -> None:
         super().__init__()
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -152,6 +154,7 @@ class ShardStream(IterableDataset):
         self.rank, self.world_size = resolve_rank(rank, world_size)
         self.drop_last = drop_last
         self.with_keys = with_keys
+        self.expected_hw = expected_hw  # (H, W) every PNG must declare; None: any size
 
     def set_epoch(self, epoch: int) -> None:
         """Reshuffle for `epoch`. Call before `iter(loader)`: workers copy the dataset at
@@ -191,7 +194,8 @@ class ShardStream(IterableDataset):
             # initial=bufsize: fill the buffer before the first pick (better mixing).
             stages.append(wds.shuffle(self.shuffle_buffer, self.shuffle_buffer, rng=rng))
         stages += [
-            wds.map(_decode),  # after the shuffle: the buffer holds PNG bytes, not floats
+            # After the shuffle: the buffer holds PNG bytes, not floats.
+            wds.map(partial(_decode, expected_hw=self.expected_hw)),
             wds.batched(self.batch_size, collation_fn=partial(_collate, with_keys=self.with_keys),
                         partial=not self.drop_last),
         ]
@@ -202,7 +206,8 @@ def stream_batches(shard_dir: Path | str, *, batch_size: int, shuffle: bool = Tr
                    shuffle_buffer: int = 1000, seed: int = 0, epoch: int = 0,
                    rank: int | None = None, world_size: int | None = None,
                    num_workers: int = 0, drop_last: bool = False, with_keys: bool = False,
-                   pin_memory: bool = False) -> DataLoader:
+                   pin_memory: bool = False, expected_hw: tuple[int, int] | None = None
+                   ) -> DataLoader:
     """A DataLoader over one epoch of `shard_dir` for this rank, yielding batches
     `(images, annotations)`, or `(images, annotations, keys)` with `with_keys=True`:
 
@@ -223,12 +228,15 @@ def stream_batches(shard_dir: Path | str, *, batch_size: int, shuffle: bool = Tr
     Batches are formed inside each worker; a worker's last batch may be short unless
     `drop_last`.
 
-    Decoding: png and json only; a sample with any other member is a ValueError.
+    Decoding: png and json only; a sample with any other member is a ValueError, as is
+    a PNG whose header declares another (H, W) than `expected_hw` (when given) or more
+    than `shards.MAX_DECODE_PIXELS` pixels: refused before it is decoded.
     """
     rank, world_size = resolve_rank(rank, world_size)
     dataset = ShardStream(shard_paths(shard_dir), batch_size=batch_size, shuffle=shuffle,
                           shuffle_buffer=shuffle_buffer, seed=seed, epoch=epoch, rank=rank,
-                          world_size=world_size, drop_last=drop_last, with_keys=with_keys)
+                          world_size=world_size, drop_last=drop_last, with_keys=with_keys,
+                          expected_hw=expected_hw)
     dataset.check_parts(num_workers)
     # batch_size=None: the pipeline batches already (one IPC message per batch, not per
     # sample); persistent_workers=False so that set_epoch reaches fresh workers.

@@ -19,6 +19,11 @@ from PIL import Image
 
 CROP_WIDTH_PER_EYE_WIDTH = 1.5
 CROP_ASPECT_H_OVER_W = 36.0 / 60.0
+# Hostile-input bounds of crop_gray (a real eye box is a fraction of its render):
+# a box wider or taller than 2x the image is no eye crop, and at least a quarter of
+# the box must lie on the image (an eye at the render's edge keeps ~1/3 of its box).
+MAX_BOX_PER_IMAGE = 2.0
+MIN_BOX_INSIDE = 0.25
 
 
 @dataclass(frozen=True)
@@ -50,24 +55,55 @@ def eye_crop_box(interior_margin_xy: np.ndarray, caruncle_xy: np.ndarray) -> Cro
     return CropBox(centre[0] - width / 2.0, centre[1] - height / 2.0, width, height)
 
 
+def _check_box(box: CropBox, height: int, width: int) -> int:
+    """The edge-replication pad (px, every side) `box` needs on an (height, width) image.
+
+    Raises ValueError for a box that is not finite, absurdly large for the image, or
+    mostly off it: np.pad of landmarks 1e5 px away would allocate ~37 GiB. After these
+    checks the pad is at most 1.5x the image's larger side (a box <= 2x the image per
+    axis with >= a quarter of its area on the image sticks out <= 0.75 x 2x per side).
+    """
+    x0, y0, x1, y1 = box.x0, box.y0, box.x0 + box.width, box.y0 + box.height
+    if not all(np.isfinite(v) for v in (x0, y0, x1, y1)) or box.width <= 0 or box.height <= 0:
+        raise ValueError(f"crop box {box} is not a finite, non-empty box")
+    if box.width > MAX_BOX_PER_IMAGE * width or box.height > MAX_BOX_PER_IMAGE * height:
+        raise ValueError(f"crop box {box.width:.0f} x {box.height:.0f} px is absurdly large for "
+                         f"a {width} x {height} image (> {MAX_BOX_PER_IMAGE:g}x per axis)")
+    inside_w = max(0.0, min(x1, width) - max(x0, 0.0))
+    inside_h = max(0.0, min(y1, height) - max(y0, 0.0))
+    inside = inside_w * inside_h / (box.width * box.height)
+    if inside < MIN_BOX_INSIDE:
+        raise ValueError(f"crop box at ({x0:.0f}, {y0:.0f}) is {100 * (1 - inside):.0f}% off "
+                         f"the {width} x {height} image (at most "
+                         f"{100 * (1 - MIN_BOX_INSIDE):.0f}% may be padding)")
+    return int(np.ceil(max(0.0, -x0, -y0, x1 - width, y1 - height)))
+
+
 def crop_gray(image: np.ndarray, box: CropBox, out_hw: tuple[int, int]) -> np.ndarray:
     """Crop `box` out of an (H, W) or (H, W, 3) uint8 image; (out_h, out_w) uint8 grayscale.
 
     PIL's resize with a `box` samples sub-pixel boxes and antialiases when shrinking;
-    parts of the box outside the image are filled by edge replication.
+    parts of the box outside the image are filled by edge replication. A box mostly off
+    the image or absurdly large (`_check_box`) and a crop with one pixel value only
+    (nothing of the eye in it) raise ValueError with the reason.
     """
     pil = Image.fromarray(image)
     if pil.mode != "L":
         pil = pil.convert("L")  # ITU-R 601-2 luma, as OpenCV's BGR2GRAY up to rounding
+    pad = _check_box(box, pil.height, pil.width)
     x0, y0, x1, y1 = box.x0, box.y0, box.x0 + box.width, box.y0 + box.height
     # PIL refuses boxes that leave the image: pad by edge replication and shift the box.
-    pad = int(np.ceil(max(0.0, -x0, -y0, x1 - pil.width, y1 - pil.height)))
+    # The same pad on every side (as always): the filter's support at the box's edges
+    # reads the padding, so a per-side pad would change the pixels of edge crops.
     if pad > 0:
         pil = Image.fromarray(np.pad(np.asarray(pil), pad, mode="edge"))
         x0, y0, x1, y1 = x0 + pad, y0 + pad, x1 + pad, y1 + pad
     box_xyxy = (x0, y0, x1, y1)
-    out = pil.resize((out_hw[1], out_hw[0]), Image.Resampling.BILINEAR, box=box_xyxy)
-    return np.asarray(out, dtype=np.uint8)
+    out = np.asarray(pil.resize((out_hw[1], out_hw[0]), Image.Resampling.BILINEAR,
+                                box=box_xyxy), dtype=np.uint8)
+    if out.size and out.min() == out.max():  # e.g. a box over replicated padding only
+        raise ValueError(f"flat crop: every pixel is {int(out.flat[0])} (no eye in the box)")
+    return out
 
 
 def resize_gray(image: np.ndarray, out_hw: tuple[int, int]) -> np.ndarray:

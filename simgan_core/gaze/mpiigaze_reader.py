@@ -30,6 +30,7 @@ from simgan_core.gaze.records import (
     MPIIGazeRecord,
     Quarantined,
 )
+from simgan_core.matfile_size import inflated_size
 
 __all__ = ["EmptySourceError", "iter_mpiigaze", "list_mpiigaze_subjects"]
 
@@ -37,6 +38,10 @@ EYES = ("left", "right")
 GAZE_NORM_TOLERANCE = 1e-2  # |norm - 1| above this: not a direction, quarantined
 EVAL_LIST_DIR = Path("Evaluation Subset") / "sample list for eye image"
 _POSE_MIRROR = np.array([1.0, -1.0, -1.0])  # Rodrigues vector under x -> -x: -M r
+# A real day file holds hundreds to a few thousand samples: 2 eyes x N x 36 x 60 uint8
+# (2160 B each) plus gaze/pose doubles, ~1-15 MB inflated. 256 MiB is >15x the largest
+# and bounds what loadmat may allocate for a hostile file (a few kB inflating to GBs).
+MAX_DAY_INFLATED_BYTES = 256 * 2**20
 
 _SUBJECT_RE = re.compile(r"p[0-9]+", re.ASCII)
 _DAY_FILE_RE = re.compile(r"(day[0-9]+)\.mat", re.ASCII)
@@ -113,6 +118,13 @@ def _rows(node: mat_struct, eye: str, name: str, tail: tuple[int, ...], n: int) 
 
 def _load_day(path: Path, subject: str, day: str) -> _Day:
     """Read and structurally check one day file; raise FormatError with the reason."""
+    try:
+        inflated = inflated_size(path, MAX_DAY_INFLATED_BYTES)  # bounded memory
+    except OSError as exc:
+        raise FormatError(f"unreadable .mat: {type(exc).__name__}: {exc}") from None
+    if inflated > MAX_DAY_INFLATED_BYTES:
+        raise FormatError(f"inflates to more than MAX_DAY_INFLATED_BYTES "
+                          f"({MAX_DAY_INFLATED_BYTES} bytes); a day file holds a few MB")
     try:
         mat = scipy.io.loadmat(path, struct_as_record=False, squeeze_me=True)
     except MemoryError:

@@ -65,21 +65,25 @@ def decode_depth_png(path: Path) -> np.ndarray:
     """
     path = Path(path)
     try:
-        with Image.open(path) as pil:
+        with Image.open(path) as pil:  # lazy: reads the header (IHDR), not the pixels
             if pil.format != "PNG":
                 raise FormatError(f"not a PNG ({pil.format})", str(path))
+            # Size first, from the header: a 12000 x 12000 PNG of a few kB would
+            # otherwise decode to 432 MB (1.6 GB peak with its copies) before refusal.
+            if pil.size != (FRAME_W, FRAME_H):
+                raise FormatError(f"image is {pil.size[0]} x {pil.size[1]}, expected "
+                                  f"{FRAME_W} x {FRAME_H}", str(path))
             pil.load()  # a truncated file fails here, not lazily later
-            mode, size = pil.mode, pil.size
+            mode = pil.mode
             rgb = np.asarray(pil)
     except FileNotFoundError:
         raise FormatError("file not found", str(path)) from None
-    except (OSError, SyntaxError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError as err:  # PIL's own pixel cap, raised at open
+        raise FormatError(f"refused as a decompression bomb: {err}", str(path)) from None
+    except (OSError, SyntaxError) as err:
         raise FormatError(f"cannot decode PNG (truncated or corrupt): {err}", str(path)) from None
     if mode != "RGB":
         raise FormatError(f"PNG mode {mode!r}, expected RGB (depth = G * 256 + B)", str(path))
-    if size != (FRAME_W, FRAME_H):
-        raise FormatError(f"image is {size[0]} x {size[1]}, expected {FRAME_W} x {FRAME_H}",
-                          str(path))
     return unpack_depth_rgb(rgb)
 
 

@@ -87,13 +87,13 @@ def test_box_partly_outside_the_image_is_edge_replicated() -> None:
     assert np.all(crop == crop[0])
 
 
-def test_box_entirely_outside_the_image() -> None:
+def test_box_entirely_outside_the_image_is_refused() -> None:
+    # Edge replication would give a flat crop of the nearest edge pixel: no eye, refused.
     image = np.full((30, 50), 77, np.uint8)
     image[:, -1] = 200  # last column
     box = CropBox(x0=80.0, y0=40.0, width=30.0, height=18.0)  # right of and below the image
-    crop = crop_gray(image, box, OUT_HW)
-    assert crop.shape == OUT_HW
-    assert np.all(crop == 200)  # the nearest edge pixel, replicated
+    with pytest.raises(ValueError, match=r"100% off the 50 x 30 image"):
+        crop_gray(image, box, OUT_HW)
 
 
 def test_resize_gray_keeps_constant_and_shape() -> None:

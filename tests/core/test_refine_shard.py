@@ -67,6 +67,8 @@ def test_non_canonical_source_json_is_flagged() -> None:
 def test_wrong_image_size_names_the_shard(tmp_path: Path) -> None:
     write_shard(tmp_path / "src.tar", [encode_sample("k", np.zeros((8, 8), np.uint8),
                                                      {"domain": "gaze"})])
-    with pytest.raises(ValueError, match=r"src\.tar: images are \(8, 8\)"):
+    # Refused from the PNG header, before decoding: names the shard, member and shapes.
+    with pytest.raises(ValueError, match=r"src\.tar: k\.png: PNG is 8 x 8 \(H x W\), "
+                                         r"expected 35 x 55"):
         refine_shard(tmp_path / "src.tar", tmp_path / "out.tar", _darken, GAZE, PROVENANCE)
     assert not (tmp_path / "out.tar").exists()  # nothing half-written
