@@ -1,9 +1,13 @@
 """Stage `ingest_gaze`: raw UnityEyes + MPIIGaze -> validated canonical shards.
 
-    plan -> one task per shard (synthetic chunks, real subjects; a local process
-            pool, or a Dask cluster at cfg.dask_address)
-         -> per split: index.json, SHA256SUMS, manifest.parquet (published whole)
-         -> quarantine list, metrics -> Great Expectations -> bad-fraction gate
+    finish or discard a killed run's publish -> plan
+         -> one task per shard (synthetic chunks, real subjects; a local process
+            pool, or a Dask cluster at cfg.dask_address), into staged folders
+         -> per split: index.json, SHA256SUMS, manifest.parquet; quarantine list, metrics
+         -> bad-fraction gate (lost samples) -> Great Expectations
+         -> publish every output together (simgan_core/publish_set.py)
+
+A run that fails any check publishes nothing: the previous outputs stay as they were.
 """
 
 from __future__ import annotations
@@ -17,15 +21,15 @@ from tasks.artifacts import publish_summary
 from tasks.ingest_gaze import ingest_mpiigaze_subject, ingest_unityeyes_chunk, plan_gaze_ingest
 from tasks.ingest_outputs import (
     check_bad_fraction,
-    finalize_split,
     ingest_metrics,
+    ingest_publish_set,
     prepare_staging,
-    quarantine_lines,
+    stage_split,
     validate_gaze_manifests,
     write_ingest_metrics,
-    write_quarantine,
 )
 from tasks.params import IngestGaze, resolve_workers
+from tasks.quarantine import quarantine_lines, write_quarantine
 
 SPLITS = ("synthetic", "real_train", "real_test")
 
@@ -34,9 +38,12 @@ SPLITS = ("synthetic", "real_train", "real_test")
 def ingest_gaze_flow(cfg: IngestGaze) -> dict:
     out_hw = (cfg.image_height, cfg.image_width)
     shards_dir = Path(cfg.shards_dir)
+    quarantine_file, docs_dir = Path(cfg.quarantine_file), Path(cfg.validation_docs_dir)
+    outputs = ingest_publish_set(shards_dir, SPLITS, quarantine_file, docs_dir,
+                                 Path(cfg.metrics_file))
+    staging = prepare_staging(outputs, shards_dir, SPLITS)
     plan = plan_gaze_ingest(cfg.unityeyes_dir, cfg.mpiigaze_dir, cfg.shard_maxcount,
-                            cfg.test_subjects)
-    staging = prepare_staging(shards_dir, SPLITS)
+                            cfg.test_subjects, cfg.use_evaluation_subset)
     synthetic = [
         ingest_unityeyes_chunk.submit(cfg.unityeyes_dir, stems, staging["synthetic"], i, out_hw,
                                       cfg.max_head_angle_deg)
@@ -49,18 +56,20 @@ def ingest_gaze_flow(cfg: IngestGaze) -> dict:
     ]
     results = [f.result() for f in synthetic] + [r for f in real for r in f.result()]
     manifests = {
-        split: finalize_split(split, [r for r in results if r.split == split], shards_dir / split)
+        split: stage_split(split, [r for r in results if r.split == split],
+                           Path(staging[split]))
         for split in SPLITS
     }
     bad = quarantine_lines(results, plan.stray_files)
-    write_quarantine(Path(cfg.quarantine_file), bad,
+    write_quarantine(outputs.staged(quarantine_file), bad,
                      {"unityeyes": cfg.unityeyes_dir, "mpiigaze": cfg.mpiigaze_dir})
-    metrics = ingest_metrics(results, bad, cfg.max_bad_fraction)
-    write_ingest_metrics(Path(cfg.metrics_file), metrics)
+    metrics = ingest_metrics(results, bad, cfg.max_bad_fraction, plan.expected)
+    write_ingest_metrics(outputs.staged(Path(cfg.metrics_file)), metrics)
     publish_summary("ingest-gaze", metrics)
+    check_bad_fraction(metrics, outputs.staged(quarantine_file))  # one line, before GX
     validate_gaze_manifests(manifests, cfg.min_samples, out_hw, cfg.max_abs_pitch_deg,
-                            cfg.max_abs_yaw_deg, Path(cfg.validation_docs_dir))
-    check_bad_fraction(metrics, cfg.quarantine_file)
+                            cfg.max_abs_yaw_deg, outputs.staged(docs_dir))
+    outputs.publish()
     return metrics
 
 

@@ -1,9 +1,11 @@
 """Stage `ingest_hand`: NYU-layout depth frames -> validated canonical hand shards.
 
-    plan (labels read once per split) -> one task per shard (a local process pool,
-         or a Dask cluster at cfg.dask_address)
-         -> per split: index.json, SHA256SUMS, manifest.parquet (published whole)
-         -> quarantine list, metrics -> Great Expectations -> bad-fraction gate
+    finish or discard a killed run's publish -> plan (labels read once per split)
+         -> one task per shard (a local process pool, or a Dask cluster at
+            cfg.dask_address), into staged folders
+         -> per split: index.json, SHA256SUMS, manifest.parquet; quarantine list, metrics
+         -> bad-fraction gate (lost samples) -> Great Expectations
+         -> publish every output together (simgan_core/publish_set.py)
 
 The same outputs and contracts as ingest_gaze (flows/ingest_gaze.py).
 """
@@ -19,14 +21,14 @@ from tasks.artifacts import publish_summary
 from tasks.ingest_hand import ingest_hand_chunk, plan_hand_ingest, validate_hand_manifests
 from tasks.ingest_outputs import (
     check_bad_fraction,
-    finalize_split,
     ingest_metrics,
+    ingest_publish_set,
     prepare_staging,
-    quarantine_lines,
+    stage_split,
     write_ingest_metrics,
-    write_quarantine,
 )
 from tasks.params import IngestHand, resolve_workers
+from tasks.quarantine import quarantine_lines, write_quarantine
 
 SPLITS = ("synthetic", "real_train", "real_test")
 
@@ -34,28 +36,32 @@ SPLITS = ("synthetic", "real_train", "real_test")
 @flow(name="ingest-hand")
 def ingest_hand_flow(cfg: IngestHand) -> dict:
     shards_dir = Path(cfg.shards_dir)
+    quarantine_file, docs_dir = Path(cfg.quarantine_file), Path(cfg.validation_docs_dir)
+    outputs = ingest_publish_set(shards_dir, SPLITS, quarantine_file, docs_dir,
+                                 Path(cfg.metrics_file))
+    staging = prepare_staging(outputs, shards_dir, SPLITS)
     plan = plan_hand_ingest(cfg.synthetic_dir, cfg.real_dir, cfg.shard_maxcount)
-    staging = prepare_staging(shards_dir, SPLITS)
     futures = [
         ingest_hand_chunk.submit(chunk, staging[chunk.source.split], cfg.cube_mm, cfg.crop_size)
         for chunk in plan.chunks
     ]
     results = [f.result() for f in futures]
     manifests = {
-        split: finalize_split(split, [r for r in results if r.split == split],
-                              shards_dir / split, domain="hand")
+        split: stage_split(split, [r for r in results if r.split == split],
+                           Path(staging[split]), domain="hand")
         for split in SPLITS
     }
     bad = quarantine_lines(results, plan.stray_files)
-    write_quarantine(Path(cfg.quarantine_file), bad,
+    write_quarantine(outputs.staged(quarantine_file), bad,
                      {"nyu_synthdepth": cfg.synthetic_dir, "nyu_depth": cfg.real_dir})
-    metrics = ingest_metrics(results, bad, cfg.max_bad_fraction)
+    metrics = ingest_metrics(results, bad, cfg.max_bad_fraction, plan.expected)
     metrics["crop_size"], metrics["cube_mm"] = cfg.crop_size, cfg.cube_mm
-    write_ingest_metrics(Path(cfg.metrics_file), metrics)
+    write_ingest_metrics(outputs.staged(Path(cfg.metrics_file)), metrics)
     publish_summary("ingest-hand", metrics)
+    check_bad_fraction(metrics, outputs.staged(quarantine_file))  # one line, before GX
     validate_hand_manifests(manifests, cfg.min_samples, cfg.crop_size,
-                            Path(cfg.validation_docs_dir))
-    check_bad_fraction(metrics, cfg.quarantine_file)
+                            outputs.staged(docs_dir))
+    outputs.publish()
     return metrics
 
 

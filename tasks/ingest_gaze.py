@@ -18,7 +18,11 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.gaze.canonical import CanonicalSample, from_mpiigaze, from_unityeyes
-from simgan_core.gaze.mpiigaze_reader import iter_mpiigaze, list_mpiigaze_subjects
+from simgan_core.gaze.mpiigaze_reader import (
+    EVAL_LIST_DIR,
+    iter_mpiigaze,
+    list_mpiigaze_subjects,
+)
 from simgan_core.gaze.records import MPIIGazeRecord, Quarantined, Skipped, UnityEyesRecord
 from simgan_core.gaze.unityeyes_reader import iter_unityeyes, list_unityeyes
 from simgan_core.shards import ShardInfo, encode_sample, shard_name, write_shard
@@ -114,11 +118,30 @@ class IngestPlan:
     unityeyes_chunks: list[list[str]]  # file numbers per synthetic shard, in order
     subjects: list[tuple[str, str]]  # (subject, split) for the real data
     stray_files: list[tuple[str, str, str]]  # (source, path, reason): quarantined up front
+    # Samples each source should give (the bad-fraction gate's denominator): one per
+    # UnityEyes N.jpg/N.json stem; one per line of the MPIIGaze evaluation lists. None
+    # when not known before reading (MPIIGaze without the evaluation subset).
+    expected: dict[str, int | None] = field(default_factory=dict)
+
+
+def _listed_samples(mpiigaze_dir: str, subjects: list[str]) -> int:
+    """Non-empty lines of the subjects' evaluation lists (an unreadable list: 0 here,
+    and quarantined by the reader)."""
+    total = 0
+    for subject in subjects:
+        path = Path(mpiigaze_dir) / EVAL_LIST_DIR / f"{subject}.txt"
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue
+        total += sum(1 for line in text.splitlines() if line.strip())
+    return total
 
 
 @task(name="plan-gaze-ingest", cache_policy=NO_CACHE)
 def plan_gaze_ingest(unityeyes_dir: str, mpiigaze_dir: str, maxcount: int,
-                     test_subjects: list[str]) -> IngestPlan:
+                     test_subjects: list[str], use_evaluation_subset: bool = True
+                     ) -> IngestPlan:
     """List the sources (raising EmptySourceError for an empty one) and cut them into shards."""
     listing = list_unityeyes(Path(unityeyes_dir))
     chunks = [listing.stems[i:i + maxcount] for i in range(0, len(listing.stems), maxcount)]
@@ -130,4 +153,7 @@ def plan_gaze_ingest(unityeyes_dir: str, mpiigaze_dir: str, maxcount: int,
     plan = [(s, "real_test" if s in test_subjects else "real_train") for s in subjects]
     strays = [("unityeyes", _rel(str(p), unityeyes_dir),
                f"unexpected file {p.name} (expected N.jpg or N.json)") for p in listing.strays]
-    return IngestPlan(chunks, plan, strays)
+    expected = {"unityeyes": len(listing.stems),
+                "mpiigaze": _listed_samples(mpiigaze_dir, subjects)
+                if use_evaluation_subset else None}
+    return IngestPlan(chunks, plan, strays, expected)

@@ -77,10 +77,40 @@ class HandChunk:
 class HandIngestPlan:
     chunks: list[HandChunk]
     stray_files: list[tuple[str, str, str]]  # (source, path, reason): quarantined up front
+    # Samples each source should give (the bad-fraction gate's denominator): one per
+    # labelled frame of joint_data.mat, whether or not its depth file is there.
+    expected: dict[str, int]
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Sorted numbers -> (first, last) of each run of consecutive ones."""
+    runs: list[tuple[int, int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
+
+
+def _missing_frames(src: HandSplitSource, numbers: list[int], n_frames: int
+                    ) -> list[tuple[str, str, str]]:
+    """A quarantine line per run of labelled frames whose depth file is missing."""
+    present = set(numbers)
+    missing = [n for n in range(1, n_frames + 1) if n not in present]
+    lines = []
+    for first, last in _runs(missing):
+        name = f"{src.folder}/{frame_name(src.prefix, KINECT, first)}"
+        if last > first:
+            name += f" .. {frame_name(src.prefix, KINECT, last)}"
+        lines.append((src.source, name, f"{last - first + 1} labelled frame(s) of "
+                      f"{JOINT_DATA_NAME} have no depth file"))
+    return lines
 
 
 def _plan_split(src: HandSplitSource, maxcount: int, labels: dict[Path, JointData]
-                ) -> tuple[list[HandChunk], list[tuple[str, str, str]]]:
+                ) -> tuple[list[HandChunk], list[tuple[str, str, str]], int]:
+    """The split's chunks, its stray and missing files, and its labelled frames."""
     folder = Path(src.root) / src.folder
     numbers = list_frames(folder, src.prefix, KINECT)
     mat = (folder / JOINT_DATA_NAME).resolve()
@@ -95,6 +125,7 @@ def _plan_split(src: HandSplitSource, maxcount: int, labels: dict[Path, JointDat
                            f"{joints.n_frames} frames"))
         else:
             kept.append(n)
+    strays += _missing_frames(src, numbers, joints.n_frames)
     if joints.uvd.shape[0] < KINECT:
         raise FormatError(f"no kinect {KINECT} in the arrays", joints.path)
     rows = np.asarray(kept, dtype=np.int64) - 1  # frame i of the arrays = file number i + 1
@@ -104,7 +135,7 @@ def _plan_split(src: HandSplitSource, maxcount: int, labels: dict[Path, JointDat
                         np.ascontiguousarray(uvd[i:i + maxcount]),
                         np.ascontiguousarray(xyz[i:i + maxcount]))
               for i in range(0, len(kept), maxcount)]
-    return chunks, strays
+    return chunks, strays, joints.n_frames
 
 
 @task(name="plan-hand-ingest", cache_policy=NO_CACHE)
@@ -114,13 +145,14 @@ def plan_hand_ingest(synthetic_dir: str, real_dir: str, maxcount: int) -> HandIn
     An empty or missing folder (EmptySourceError) or an unreadable joint_data.mat
     (FormatError, naming the file) stops the stage: no frame of that split has labels.
     """
-    chunks, strays = [], []
+    chunks, strays, expected = [], [], {}
     labels: dict[Path, JointData] = {}  # each joint_data.mat read once (the release's: ~400 MB)
     for src in hand_sources(synthetic_dir, real_dir):
-        c, s = _plan_split(src, maxcount, labels)
+        c, s, labelled = _plan_split(src, maxcount, labels)
         chunks += c
         strays += s
-    return HandIngestPlan(chunks, strays)
+        expected[src.source] = expected.get(src.source, 0) + labelled
+    return HandIngestPlan(chunks, strays, expected)
 
 
 def _canonical_frames(chunk: HandChunk, cube_mm: float, size: int

@@ -1,8 +1,10 @@
 """What ingest writes besides the shards: per-split index/checksums/manifest, the
-quarantine list, the metrics file, and the validation of the manifests.
+metrics file, the validation of the manifests, the bad-fraction gate, and how it all
+is published.
 
-Every file is written atomically; a split directory is assembled under a hidden
-staging name and renamed into place whole.
+Every output is built under a hidden staged name (simgan_core/publish_set.py), then
+validated (the gate, then Great Expectations), then published together: a failed or
+killed run leaves the previous outputs as they were. (The quarantine list: quarantine.py.)
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +21,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_output, atomic_write_text
+from simgan_core.publish_set import PublishSet
 from simgan_core.shard_index import write_index, write_sha256sums
 from tasks.ingest_gaze import ChunkResult
 
@@ -40,38 +43,21 @@ def publish_dir(staging: Path, final_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-@task(name="finalize-split", cache_policy=NO_CACHE)
-def finalize_split(split: str, results: Sequence[ChunkResult], final_dir: Path,
-                   domain: str = "gaze") -> pd.DataFrame:
+@task(name="stage-split", cache_policy=NO_CACHE)
+def stage_split(split: str, results: Sequence[ChunkResult], staged: Path,
+                domain: str = "gaze") -> pd.DataFrame:
     """Write index.json (named "<domain>-<split>"), SHA256SUMS and manifest.parquet next
-    to the split's shards; publish the split directory. Returns the manifest."""
-    staging = staging_dir(final_dir)
+    to the split's shards in its staged folder (published later, with the other outputs,
+    once everything is validated). Returns the manifest."""
     shards = sorted((r.shard for r in results if r.shard is not None), key=lambda s: s.name)
-    write_index(staging, shards, name=f"{domain}-{split}")
-    write_sha256sums(staging, shards)
+    write_index(staged, shards, name=f"{domain}-{split}")
+    write_sha256sums(staged, shards)
     parts = [r.manifest for r in sorted(results, key=lambda r: r.shard.name if r.shard else "")
              if len(r.manifest)]
     manifest = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    with atomic_output(staging / MANIFEST_NAME) as tmp:
+    with atomic_output(staged / MANIFEST_NAME) as tmp:
         manifest.to_parquet(tmp, index=False)
-    publish_dir(staging, final_dir)
     return manifest
-
-
-def quarantine_lines(results: Sequence[ChunkResult], extra: Sequence[tuple[str, str, str]] = ()
-                     ) -> list[tuple[str, str, str]]:
-    """(source, path, reason) for every bad input, sorted for stable bytes."""
-    lines = [(r.source, path, reason) for r in results for path, reason in r.quarantined]
-    return sorted([*lines, *extra])
-
-
-@task(name="write-quarantine", cache_policy=NO_CACHE)
-def write_quarantine(path: Path, lines: Sequence[tuple[str, str, str]],
-                     roots: dict[str, str]) -> None:
-    """A TSV of bad inputs: source, path (relative to that source's root), reason."""
-    header = "".join(f"# {name} root: {root}\n" for name, root in sorted(roots.items()))
-    body = "".join(f"{s}\t{p}\t{r.replace(chr(9), ' ')}\n" for s, p, r in lines)
-    atomic_write_text(path, header + "source\tpath\treason\n" + body)
 
 
 @task(name="write-ingest-metrics", cache_policy=NO_CACHE)
@@ -101,25 +87,41 @@ def validate_gaze_manifests(manifests: dict[str, pd.DataFrame], min_samples: dic
     return f"{len(report.results)} expectations passed on {len(manifests)} splits"
 
 
+def ingest_publish_set(shards_dir: Path, splits: Sequence[str], quarantine_file: Path,
+                       docs_dir: Path, metrics_file: Path) -> PublishSet:
+    """Everything an ingest stage publishes, together: the split folders, the quarantine
+    list, the validation docs and the metrics file (journal: shards_dir/.ingest.publish)."""
+    finals = [shards_dir / split for split in splits] + [quarantine_file, docs_dir,
+                                                          metrics_file]
+    return PublishSet(shards_dir / ".ingest.publish", finals)
+
+
 @task(name="prepare-staging", cache_policy=NO_CACHE)
-def prepare_staging(shards_dir: Path, splits: Sequence[str]) -> dict[str, str]:
-    """Empty staging directories, one per split; returns split -> staging path."""
+def prepare_staging(outputs: PublishSet, shards_dir: Path, splits: Sequence[str]
+                    ) -> dict[str, str]:
+    """Finish or discard what a killed run left, then one empty staged folder per split;
+    returns split -> staged path."""
+    outputs.recover()
     out = {}
     for split in splits:
-        staging = staging_dir(shards_dir / split)
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        out[split] = str(staging)
+        staged = outputs.staged(shards_dir / split)
+        staged.mkdir(parents=True)
+        out[split] = str(staged)
     return out
 
 
 def ingest_metrics(results: Sequence[ChunkResult], bad: Sequence[tuple[str, str, str]],
-                   max_bad_fraction: float) -> dict:
-    """counts per split, quarantined (total and per source), skipped, bad fractions."""
+                   max_bad_fraction: float, expected: Mapping[str, int | None]) -> dict:
+    """counts per split; per source the samples expected (from the label files and the
+    evaluation lists), good, skipped and lost (expected - good - skipped: a sample that
+    is missing counts as lost whether or not a file was quarantined for it) and the
+    quarantine lines; bad_fraction per source = lost / expected. A source whose expected
+    count is unknown (None) counts each of its quarantine lines as one lost sample."""
     counts = {s: 0 for s in ("synthetic", "real_train", "real_test")}
     for r in results:
         counts[r.split] += len(r.manifest)
-    by_source: dict[str, dict[str, int]] = {}
+    by_source: dict[str, dict[str, int]] = {
+        s: {"good": 0, "quarantined": 0, "skipped": 0} for s in expected}
     for r in results:
         entry = by_source.setdefault(r.source, {"good": 0, "quarantined": 0, "skipped": 0})
         entry["good"] += len(r.manifest)
@@ -127,11 +129,18 @@ def ingest_metrics(results: Sequence[ChunkResult], bad: Sequence[tuple[str, str,
     for source, _, _ in bad:
         by_source.setdefault(source, {"good": 0, "quarantined": 0, "skipped": 0})
         by_source[source]["quarantined"] += 1
-    fractions = {s: round(e["quarantined"] / max(1, e["good"] + e["quarantined"]), 6)
+    for source, entry in by_source.items():
+        known = expected.get(source)
+        entry["expected"] = (known if known is not None
+                             else entry["good"] + entry["skipped"] + entry["quarantined"])
+        entry["lost"] = (entry["expected"] - entry["good"] - entry["skipped"]
+                         if known is not None else entry["quarantined"])
+    fractions = {s: round(e["lost"] / max(1, e["expected"]), 6)
                  for s, e in sorted(by_source.items())}
     return {
         "counts": counts,
         "quarantined": len(bad),
+        "lost": sum(e["lost"] for e in by_source.values()),
         "skipped": sum(len(r.skipped) for r in results),
         "by_source": by_source,
         "bad_fraction": fractions,
@@ -140,12 +149,17 @@ def ingest_metrics(results: Sequence[ChunkResult], bad: Sequence[tuple[str, str,
 
 
 @task(name="check-bad-fraction", cache_policy=NO_CACHE)
-def check_bad_fraction(metrics: dict, quarantine_file: str) -> None:
-    """Fail the stage when any source's quarantined fraction passes the threshold."""
+def check_bad_fraction(metrics: dict, quarantine_file: Path | str) -> None:
+    """Fail the stage, in one line naming the quarantine list, when any source lost more
+    than max_bad_fraction of its samples."""
     over = {s: f for s, f in metrics["bad_fraction"].items() if f > metrics["max_bad_fraction"]}
     if over:
-        detail = ", ".join(f"{s} {f:.1%}" for s, f in sorted(over.items()))
+        detail = ", ".join(
+            f"{s} lost {metrics['by_source'][s]['lost']} of "
+            f"{metrics['by_source'][s]['expected']} samples ({f:.1%})"
+            for s, f in sorted(over.items()))
         raise ValueError(
-            f"too many bad inputs: {detail} quarantined (max_bad_fraction "
-            f"{metrics['max_bad_fraction']:.1%}); each file and its reason: {quarantine_file}"
+            f"too many bad inputs: {detail} (max_bad_fraction "
+            f"{metrics['max_bad_fraction']:.1%}); each file and its reason: {quarantine_file}; "
+            f"nothing was published"
         )

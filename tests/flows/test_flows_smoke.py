@@ -56,18 +56,44 @@ def test_gaze_flows_end_to_end(tmp_path: Path, prefect_api: str) -> None:
     assert abs(gap["gap_deg"] - (gap["synthetic_mean_deg"] - gap["real_oracle_mean_deg"])) < 0.01
 
 
-def test_ingest_fails_on_too_many_bad_files(tmp_path: Path, prefect_api: str) -> None:
+def _published(out: Path) -> dict[str, bytes]:
+    """Every file ingest published under out (relative path -> bytes); not the hidden
+    staged outputs that a failed run leaves for the user to read."""
+    files = (p for p in sorted(out.rglob("*")) if p.is_file())
+    return {str(p.relative_to(out)): p.read_bytes() for p in files
+            if not any(part.startswith(".") for part in p.relative_to(out).parts)}
+
+
+def test_a_failed_ingest_publishes_nothing(tmp_path: Path, prefect_api: str) -> None:
     simulate_eyes_flow(SimulateEyes(out_dir=str(tmp_path / "ue"), n=6, seed=5, width=320,
                                     height=240, jpeg_quality=95, workers=1,
                                     dask_address=None))
     simulate_real_eyes_flow(SimulateRealEyes(out_dir=str(tmp_path / "mpii"), subjects=3,
                                              per_subject=4, seed=6, workers=1,
                                              dask_address=None))
-    (tmp_path / "ue" / "imgs" / "3.json").write_text('{"eye_details": {}}')
-    cfg = _ingest_cfg(tmp_path, "bad", workers=1).model_copy(
+    cfg = _ingest_cfg(tmp_path, "out", workers=1).model_copy(
         update={"min_samples": {"synthetic": 1, "real_train": 1, "real_test": 1}})
-    with pytest.raises(Exception, match="too many bad inputs: unityeyes"):
+    run_ingest(cfg)
+    good = _published(tmp_path / "out")
+    assert "shards/synthetic/index.json" in good and "q.tsv" in good and "ingest.json" in good
+
+    # Too many bad inputs: the gate fails first, in one line naming the failed run's list.
+    (tmp_path / "ue" / "imgs" / "3.json").write_text('{"eye_details": {}}')
+    with pytest.raises(ValueError) as failure:
         run_ingest(cfg)
-    quarantine = (tmp_path / "bad" / "q.tsv").read_text()
-    assert "imgs/3.json" in quarantine and "missing field" in quarantine
-    assert json.loads((tmp_path / "bad" / "ingest.json").read_text())["quarantined"] == 1
+    first_line = str(failure.value).splitlines()[0]
+    assert first_line.startswith("too many bad inputs: unityeyes lost 1 of 6 samples")
+    assert "nothing was published" in first_line
+    rejected = tmp_path / "out" / ".q.tsv.staged"
+    assert str(rejected) in first_line
+    assert "imgs/3.json" in rejected.read_text() and "missing field" in rejected.read_text()
+    assert _published(tmp_path / "out") == good  # the previous outputs, byte for byte
+
+    # Great Expectations fails (more samples required than there are): nothing published.
+    (tmp_path / "ue" / "imgs" / "3.json").unlink()
+    (tmp_path / "ue" / "imgs" / "3.jpg").unlink()
+    strict = cfg.model_copy(update={"min_samples": {"synthetic": 1000, "real_train": 1,
+                                                    "real_test": 1}})
+    with pytest.raises(ValueError, match="manifest validation failed"):
+        run_ingest(strict)
+    assert _published(tmp_path / "out") == good

@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from simgan_core.gaze.mpiigaze_reader import EVAL_LIST_DIR
 from simgan_core.gaze.mpiigaze_writer import simulate_mpiigaze
 from simgan_core.gaze.records import EmptySourceError
 from simgan_core.gaze.unityeyes_writer import simulate_unityeyes
 from simgan_core.shard_index import verify_sha256sums
 from simgan_core.shards import iter_samples
 from tasks.ingest_gaze import ingest_mpiigaze_subject, ingest_unityeyes_chunk, plan_gaze_ingest
-from tasks.ingest_outputs import (
-    check_bad_fraction,
-    finalize_split,
-    ingest_metrics,
-    quarantine_lines,
-    staging_dir,
-)
+from tasks.ingest_outputs import check_bad_fraction, ingest_metrics, stage_split
+from tasks.quarantine import quarantine_lines
 
 HW = (35, 55)
 
@@ -87,21 +84,20 @@ def test_bad_inputs_are_quarantined_with_reasons(tmp_path: Path,
     reasons = dict(result.quarantined)
     assert set(reasons) == {"imgs/2.jpg", "imgs/3.json", "imgs/4.json"}
     assert "truncated" in reasons["imgs/2.jpg"]
-    metrics = ingest_metrics([result], quarantine_lines([result]), max_bad_fraction=0.5)
+    metrics = ingest_metrics([result], quarantine_lines([result]), 0.5, {"unityeyes": 4})
     assert metrics["quarantined"] == 3 and metrics["bad_fraction"]["unityeyes"] == 0.75
-    with pytest.raises(ValueError, match=r"unityeyes 75\.0% quarantined.*q\.tsv"):
+    with pytest.raises(ValueError, match=r"unityeyes lost 3 of 4 samples \(75\.0%\).*q\.tsv"):
         check_bad_fraction.fn(metrics, "q.tsv")
 
 
-def test_mpiigaze_subject_and_finalize(tmp_path: Path, sources: tuple[Path, Path]) -> None:
+def test_mpiigaze_subject_and_stage(tmp_path: Path, sources: tuple[Path, Path]) -> None:
     _, mpii = sources
     final = tmp_path / "real_test"
-    staging = staging_dir(final)
-    staging.mkdir()
-    results = ingest_mpiigaze_subject.fn(str(mpii), "p01", "real_test", str(staging), HW, 5, True)
+    final.mkdir()
+    results = ingest_mpiigaze_subject.fn(str(mpii), "p01", "real_test", str(final), HW, 5, True)
     assert [r.shard.nsamples for r in results] == [5, 3]  # 8 listed eye images, 5 per shard
-    manifest = finalize_split.fn("real_test", results, final)
-    assert not staging.exists() and verify_sha256sums(final) == []
+    manifest = stage_split.fn("real_test", results, final)
+    assert verify_sha256sums(final) == []
     assert len(manifest) == 8 and set(manifest["subject"]) == {"p01"}
     on_disk = pd.read_parquet(final / "manifest.parquet")
     assert list(on_disk["key"]) == list(manifest["key"])
@@ -124,3 +120,51 @@ def test_gray_decoding_is_the_luma_of_rgb(sources: tuple[Path, Path]) -> None:
     diff = np.abs(luma - gray.image)  # libjpeg's Y plane vs RGB (chroma upsampled) -> L
     assert diff.mean() < 0.5 and diff.max() <= 8
     np.testing.assert_array_equal(gray.interior_margin, rgb.interior_margin)
+
+
+def test_a_truncated_day_file_loses_every_sample_it_held(tmp_path: Path,
+                                                         sources: tuple[Path, Path]) -> None:
+    """The gate counts samples (the evaluation lists' lines), not files: one unreadable
+    day file is all of its listed samples lost, not one bad file."""
+    import shutil
+
+    ue, mpii = sources
+    copy = tmp_path / "mpii"
+    shutil.copytree(mpii, copy)
+    days = sorted((copy / "Data" / "Normalized" / "p00").glob("day*.mat"))
+    day = days[0]
+    day.write_bytes(day.read_bytes()[:200])  # truncated
+    listed = (copy / EVAL_LIST_DIR / "p00.txt").read_text().split()
+    in_day = sum(1 for token in listed if token.startswith(f"{day.stem}/"))
+    assert in_day >= 1
+    plan = plan_gaze_ingest.fn(str(ue), str(copy), 5, ["p01"])
+    assert plan.expected["mpiigaze"] == 16  # 8 listed eye images per subject
+    results = [r for s, split in plan.subjects
+               for r in ingest_mpiigaze_subject.fn(str(copy), s, split, str(tmp_path / s), HW,
+                                                   5, True)]
+    metrics = ingest_metrics(results, quarantine_lines(results), 0.01, plan.expected)
+    entry = metrics["by_source"]["mpiigaze"]
+    assert entry["lost"] == in_day and entry["good"] == 16 - in_day
+    assert metrics["bad_fraction"]["mpiigaze"] == round(in_day / 16, 6)
+
+
+def test_quarantine_rows_are_escaped_one_line_each_and_deterministic(tmp_path: Path) -> None:
+    from tasks.ingest_gaze import ChunkResult
+    from tasks.quarantine import write_quarantine
+
+    odd = os.fsdecode(b"imgs/bad\xff\tname\n2.jpg")  # not UTF-8, a TAB, a newline
+    result = ChunkResult("synthetic", "unityeyes", None, quarantined=[
+        (odd, "cannot identify image file <_io.BytesIO object at 0x7f3a2c1b9e50>"),
+        ("imgs/back\\slash.json", "missing field\teye")])
+    lines = quarantine_lines([result])
+    write_quarantine.fn(tmp_path / "q.tsv", lines, {"unityeyes": "/data/ue"})
+    text = (tmp_path / "q.tsv").read_bytes().decode("utf-8")  # valid UTF-8
+    rows = [line.split("\t") for line in text.splitlines() if not line.startswith("#")]
+    assert rows == [
+        ["source", "path", "reason"],
+        ["unityeyes", "imgs/back\\\\slash.json", "missing field\\teye"],
+        ["unityeyes", "imgs/bad\\xff\\tname\\n2.jpg",
+         "cannot identify image file <_io.BytesIO object>"]]
+    again = tmp_path / "again.tsv"
+    write_quarantine.fn(again, quarantine_lines([result]), {"unityeyes": "/data/ue"})
+    assert again.read_bytes() == (tmp_path / "q.tsv").read_bytes()

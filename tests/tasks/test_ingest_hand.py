@@ -15,8 +15,9 @@ from simgan_core.hand.joints import EVAL_JOINTS, PALM_CENTRE
 from simgan_core.shard_index import verify_sha256sums
 from simgan_core.shards import iter_samples
 from tasks.ingest_hand import ingest_hand_chunk, plan_hand_ingest
-from tasks.ingest_outputs import check_bad_fraction, ingest_metrics, quarantine_lines
+from tasks.ingest_outputs import check_bad_fraction, ingest_metrics
 from tasks.params import IngestHand
+from tasks.quarantine import quarantine_lines
 
 COUNTS = {"synthetic": 6, "real_train": 5, "real_test": 4}
 
@@ -98,7 +99,8 @@ def test_bad_frames_are_quarantined_with_reasons(one_worker: tuple[Path, dict]) 
     assert "cannot decode PNG" in reasons[("nyu_depth", "train/depth_1_0000002.png")]
     assert "no labels" in reasons[("nyu_depth", "test/depth_1_0000005.png")]
     assert metrics["quarantined"] == 3
-    assert metrics["bad_fraction"] == {"nyu_depth": round(2 / 10, 6),
+    # samples lost of those labelled: test frame 5 has no labels, so it is no sample
+    assert metrics["bad_fraction"] == {"nyu_depth": round(1 / 9, 6),
                                        "nyu_synthdepth": round(1 / 6, 6)}
     assert json.loads((out / "ingest.json").read_text())["counts"] == metrics["counts"]
     assert (out / "docs" / "index.html").is_file()
@@ -134,11 +136,39 @@ def test_bad_fraction_gate_and_empty_folder(nyu_roots: tuple[Path, Path], tmp_pa
     assert [path for _, path, _ in bad] == [  # relative to each source's root, sorted
         "test/depth_1_0000005.png", "train/depth_1_0000002.png",
         "train/synthdepth_1_0000003.png"]
-    metrics = ingest_metrics(results, bad, max_bad_fraction=0.02)
-    with pytest.raises(ValueError, match=r"nyu_depth 20\.0%.*nyu_synthdepth 16\.7%.*q\.tsv"):
+    metrics = ingest_metrics(results, bad, 0.02, plan.expected)
+    with pytest.raises(ValueError, match=r"nyu_depth lost 1 of 9 samples \(11\.1%\).*"
+                                         r"nyu_synthdepth lost 1 of 6 samples \(16\.7%\).*q\.tsv"):
         check_bad_fraction.fn(metrics, "q.tsv")
     from simgan_core.gaze.records import EmptySourceError
 
     (tmp_path / "empty" / "train").mkdir(parents=True)
     with pytest.raises(EmptySourceError, match="synthdepth_1_NNNNNNN"):
         plan_hand_ingest.fn(str(tmp_path / "empty"), str(real), 10)
+
+
+def test_deleted_labelled_frames_count_as_lost_samples(tmp_path: Path) -> None:
+    """The gate counts samples from the labels: 6 of 12 labelled frames deleted is half
+    the source lost, although no file is left to quarantine."""
+    synth, real = tmp_path / "synthetic", tmp_path / "real"
+    write_nyu_split(synth / "train", "synthdepth", 12, seed=1)
+    write_nyu_split(real / "train", "depth", 4, seed=2, background_mm=2000)
+    write_nyu_split(real / "test", "depth", 4, seed=3, background_mm=2000)
+    for n in (2, 3, 4, 9, 10, 11):
+        (synth / "train" / f"synthdepth_1_{n:07d}.png").unlink()
+    plan = plan_hand_ingest.fn(str(synth), str(real), 10)
+    assert plan.expected == {"nyu_synthdepth": 12, "nyu_depth": 8}
+    results = [ingest_hand_chunk.fn(c, str(tmp_path / "out" / c.source.split), 300.0, 32)
+               for c in plan.chunks]
+    bad = quarantine_lines(results, plan.stray_files)
+    assert [(p, r) for _, p, r in bad] == [
+        ("train/synthdepth_1_0000002.png .. synthdepth_1_0000004.png",
+         "3 labelled frame(s) of joint_data.mat have no depth file"),
+        ("train/synthdepth_1_0000009.png .. synthdepth_1_0000011.png",
+         "3 labelled frame(s) of joint_data.mat have no depth file")]
+    metrics = ingest_metrics(results, bad, 0.02, plan.expected)
+    assert metrics["by_source"]["nyu_synthdepth"] == {
+        "expected": 12, "good": 6, "skipped": 0, "lost": 6, "quarantined": 2}
+    assert metrics["bad_fraction"]["nyu_synthdepth"] == 0.5
+    with pytest.raises(ValueError, match=r"nyu_synthdepth lost 6 of 12 samples \(50\.0%\)"):
+        check_bad_fraction.fn(metrics, "q.tsv")
