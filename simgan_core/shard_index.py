@@ -22,7 +22,9 @@ Other pitfalls of wids that `open_indexed` avoids:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import re
 import tarfile
@@ -235,8 +237,10 @@ def open_indexed(index_path: Path | str,
     if entries is None:
         entries = read_index(index_path)
     shards = [{"url": str(entry.path), "nsamples": entry.nsamples} for entry in entries]
-    return wids.ShardListDataset(
-        shards,
-        localname=_in_place,  # local name == url: no copy, no stale cache
-        transformations=[decode],  # never wids' default (pickle) decoders
-    )
+    # wids prints a summary line to stdout on every open (`if True or WIDS_VERBOSE`).
+    with contextlib.redirect_stdout(io.StringIO()):
+        return wids.ShardListDataset(
+            shards,
+            localname=_in_place,  # local name == url: no copy, no stale cache
+            transformations=[decode],  # never wids' default (pickle) decoders
+        )
