@@ -1,0 +1,121 @@
+"""Every project module a stage runs is one of its DVC deps, so that `dvc repro` reruns
+the stage when that code changes (a missing dep leaves stale outputs that DVC calls
+up to date).
+
+A stage's cmd `simgan run <name>` runs the flow module that flows/cli.py's STAGES maps
+<name> to; its code is that module and every project module it imports, directly or
+through others, at the top or inside a function (read statically with ast). A dep
+covers a module when it names the module's file or a folder above it.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from pathlib import Path
+
+import yaml
+
+from flows.cli import STAGES
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("simgan_core", "tasks", "flows", "reporting")
+# Modules that decide how a stage runs, never what it writes (bytes are the same with
+# any worker count, with or without a Prefect server, with or without progress lines;
+# tests/flows check the first): not deps, so that changing them reruns nothing.
+NOT_OUTPUT_CODE = {
+    "flows/cli.py",  # parses the command line, calls the flow's run()
+    "flows/local_server.py",  # finds or starts a Prefect API
+    "flows/offline.py",  # turns the tools' analytics off
+    "flows/runners.py",  # a process pool or a Dask cluster
+    "tasks/artifacts.py",  # Prefect UI artifacts
+    "tasks/progress.py",  # progress lines and artifacts
+}
+
+
+def _module_file(name: str) -> Path | None:
+    """simgan_core.gaze.crop -> simgan_core/gaze/crop.py (or a package's __init__.py)."""
+    if name.split(".")[0] not in PACKAGES:
+        return None
+    base = REPO_ROOT.joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imports(path: Path) -> set[Path]:
+    """The project module files that `path` imports anywhere in its body."""
+    found: set[Path] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            # `from pkg import mod` imports a module when pkg/mod.py exists
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for name in names:
+            module = _module_file(name)
+            if module is not None:
+                found.add(module)
+    return found
+
+
+def stage_code(flow_module: str) -> set[str]:
+    """Repo-relative files of the flow module and everything it imports, transitively."""
+    start = _module_file(flow_module)
+    assert start is not None, flow_module
+    seen: set[Path] = set()
+    todo = [start]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo.extend(_imports(path) - seen)
+    return {p.relative_to(REPO_ROOT).as_posix() for p in seen
+            if p.name != "__init__.py" or p.stat().st_size > 0}
+
+
+def _stages(dvc: dict) -> dict[str, dict]:
+    """name -> stage body, foreach stages by their `do` template."""
+    return {name: body.get("do", body) for name, body in dvc["stages"].items()}
+
+
+def missing_deps(dvc: dict) -> dict[str, list[str]]:
+    """stage -> project modules its code imports that no dep covers."""
+    missing: dict[str, list[str]] = {}
+    for name, stage in _stages(dvc).items():
+        words = stage["cmd"].split()
+        assert words[:2] == ["simgan", "run"], f"{name}: cmd {stage['cmd']!r}"
+        flow_module = STAGES[words[2]][0]
+        deps = [str(d).rstrip("/") for d in stage.get("deps", [])]
+        uncovered = sorted(
+            f for f in stage_code(flow_module) - NOT_OUTPUT_CODE
+            if not any(f == d or f.startswith(d + "/") for d in deps))
+        if uncovered:
+            missing[name] = uncovered
+    return missing
+
+
+def _dvc_yaml() -> dict:
+    return yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text(encoding="utf-8"))
+
+
+def test_every_stage_declares_the_code_it_runs() -> None:
+    assert missing_deps(_dvc_yaml()) == {}
+
+
+def test_a_removed_dep_is_caught() -> None:
+    dvc = copy.deepcopy(_dvc_yaml())
+    deps = dvc["stages"]["ingest_gaze"]["deps"]
+    deps.remove("simgan_core/gaze/crop.py")
+    assert missing_deps(dvc) == {"ingest_gaze": ["simgan_core/gaze/crop.py"]}
+    estimator = dvc["stages"]["train_estimator_gaze"]["do"]["deps"]
+    estimator.remove("simgan_core/fit_loop.py")
+    assert missing_deps(dvc)["train_estimator_gaze"] == ["simgan_core/fit_loop.py"]
+
+
+def test_a_deferred_import_counts() -> None:
+    """Imports inside functions run too (tasks defer GX and wids this way)."""
+    assert "tasks/validate_manifest.py" in stage_code("flows.ingest_gaze")
