@@ -86,7 +86,8 @@ def run(
         help="the item of a matrix stage, e.g. a training set")] = None,
 ) -> None:
     """Run one pipeline stage (what dvc.yaml calls) with its params.yaml section."""
-    from tasks.params import ParamsError, load_params
+    from tasks.params import load_params
+    from tasks.params_file import ParamsError
 
     if stage not in STAGES:
         typer.echo(f"error: unknown stage {stage!r}; known: {', '.join(STAGES)}", err=True)
@@ -171,7 +172,8 @@ def simulate_real_hands(
 
 
 def _params(path: Path) -> object:
-    from tasks.params import ParamsError, load_params
+    from tasks.params import load_params
+    from tasks.params_file import ParamsError
 
     try:
         return load_params(path)

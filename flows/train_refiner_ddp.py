@@ -24,7 +24,8 @@ import torch.distributed as dist
 from simgan_core.domain import get_domain
 from simgan_core.refiner.distributed import RankInfo, init_process_group, shutdown
 from tasks.evaluate_refiner import evaluate_refiner
-from tasks.params import ParamsError, load_params
+from tasks.params import load_params
+from tasks.params_file import ParamsError
 from tasks.train_refiner import run_training
 
 

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,6 +21,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from tasks.params_file import read_sections, schema_error
 
 PositiveInt = Annotated[int, Field(ge=1)]
 LearningRate = Annotated[float, Field(gt=0.0)]
@@ -197,6 +198,9 @@ class TrainRefiner(Section):
     eval_samples: PositiveInt  # images per set for the C2ST and preservation metrics
     c2st_steps: PositiveInt
     regressor_steps: PositiveInt  # the label-shift regressor (gaze_shift_deg, joint_shift_px)
+    # The CPU's training passes (simgan_core/refiner/trainer.py): auto = bfloat16 where
+    # the CPU computes it natively (AVX512-BF16, AMX), float32 elsewhere.
+    cpu_precision: Literal["auto", "float32", "bfloat16"]
 
     @field_validator("refiner", "discriminator")
     @classmethod
@@ -376,50 +380,14 @@ class Params(Section):
     regenerate: Regenerate
 
 
-class ParamsError(ValueError):
-    """params.yaml is missing, malformed or does not match the schema."""
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """yaml.safe_load, but a key given twice in one mapping is an error naming it (by
-    default the last one silently wins)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-
-def load_yaml(text: str) -> object:
-    """Safe YAML (no tags that build objects) with duplicate keys refused."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-
-
 def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate params.yaml; errors name the file and every offending key."""
     path = Path(path)
-    try:
-        raw = load_yaml(path.read_text())
-    except FileNotFoundError as err:
-        raise ParamsError(f"{path}: not found (run from the repository root)") from err
-    except yaml.YAMLError as err:
-        raise ParamsError(f"{path}: not valid YAML: {err}") from err
-    if not isinstance(raw, dict):
-        raise ParamsError(f"{path}: expected a mapping of sections, got {type(raw).__name__}")
+    raw = read_sections(path)
     try:
         return Params.model_validate(raw)
     except ValidationError as err:
-        problems = []
-        for e in err.errors():
-            key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-            problems.append(f"  {key}: {msg}")
-        raise ParamsError(f"{path}: invalid params\n" + "\n".join(problems)) from None
+        raise schema_error(path, err) from None
 
 
 def resolve_workers(workers: int) -> int:

@@ -30,6 +30,7 @@ import simgan_core.refiner as refiner_package
 from simgan_core.atomic import atomic_output, atomic_write_text
 from simgan_core.domain import GAZE, Domain, get_domain
 from simgan_core.image_source import IndexedImages
+from simgan_core.refiner.device import resolve_cpu_precision
 from simgan_core.refiner.distributed import RankInfo, make_distributed, rank_seed
 from simgan_core.refiner.models import DISCRIMINATOR_PRESETS, REFINER_PRESETS
 from simgan_core.refiner.sampling import ResumableIndexStream
@@ -65,6 +66,8 @@ def simgan_config(cfg: TrainRefiner, domain: Domain = GAZE, seed: int | None = N
         pretrain_disc_steps=cfg.pretrain_disc_steps, kg=cfg.kg, kd=cfg.kd, steps=cfg.steps,
         refiner_ema=cfg.refiner_ema, lambda_task=cfg.lambda_task,
         seed=cfg.seeds[0] if seed is None else seed,
+        # resolved here, so the checkpoint key and refiner.pt name what was used
+        cpu_precision=resolve_cpu_precision(cfg.cpu_precision),
     )
 
 
@@ -164,11 +167,13 @@ def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
     syn_stream = ResumableIndexStream(len(synthetic), cfg.batch_size, stream_seed)
     real_stream = ResumableIndexStream(len(real), cfg.batch_size, stream_seed + 1)
     curves: list[dict[str, Any]] = []
+    earlier_seconds = 0.0  # training time of the runs this one resumes (checkpointed)
     if state is not None:
         trainer.load_state_dict(state["trainer"])
         syn_stream.load_state_dict(state["synthetic_stream"])
         real_stream.load_state_dict(state["real_stream"])
         curves = list(state["curves"])
+        earlier_seconds = float(state.get("train_seconds", 0.0))
         log("resumed from %s at step %d of %d", ckpt_path, trainer.step, trainer.total_steps)
     if ddp is not None:
         make_distributed(trainer, ddp)
@@ -177,7 +182,8 @@ def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
         if not main:
             return
         state = {"trainer": trainer.state_dict(), "synthetic_stream": syn_stream.state_dict(),
-                 "real_stream": real_stream.state_dict(), "curves": curves}
+                 "real_stream": real_stream.state_dict(), "curves": curves,
+                 "train_seconds": earlier_seconds + time.monotonic() - start}
         with atomic_output(ckpt_path) as tmp:
             tmp.write_bytes(_torch_bytes(state))
 
@@ -198,14 +204,13 @@ def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
             progress(100.0 * step / total)
         if step % cfg.checkpoint_every == 0 or step == total:
             save_checkpoint()
-    seconds = time.monotonic() - start
+    seconds = earlier_seconds + time.monotonic() - start  # the whole training, all runs
     if main:
         save_refiner(model_file, trainer, run)
         write_curves(curves_file, curves)
-    done = trainer.step - start_step
-    return {"seed": seed, "steps": trainer.step, "steps_this_run": done,
+    return {"seed": seed, "steps": trainer.step, "steps_this_run": trainer.step - start_step,
             "seconds": round(seconds, 1),
-            "steps_per_s": round(done / seconds, 3) if seconds > 0 and done else None,
+            "steps_per_s": round(trainer.step / seconds, 3) if seconds > 0 else None,
             "run_key": run}
 
 

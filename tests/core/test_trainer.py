@@ -120,11 +120,13 @@ class _Data:
         return (self.images[self.real.next_batch()] * 0.5 + 0.3 + noise).clamp(-1, 1)
 
 
-@pytest.mark.parametrize("refiner_ema", [0.0, 0.9])
-def test_resume_is_bit_identical(tmp_path: Path, refiner_ema: float) -> None:
+@pytest.mark.parametrize("refiner_ema,cpu_precision",
+                         [(0.0, "float32"), (0.9, "float32"), (0.9, "bfloat16")])
+def test_resume_is_bit_identical(tmp_path: Path, refiner_ema: float, cpu_precision: str
+                                 ) -> None:
     # history 6 with 2 images per D step: it fills and then replaces slots
     cfg = _config(pretrain_refiner_steps=2, pretrain_disc_steps=2, steps=5, kg=2, kd=1,
-                  refiner_ema=refiner_ema)
+                  refiner_ema=refiner_ema, cpu_precision=cpu_precision)
 
     torch.manual_seed(123)
     whole, data = SimGANTrainer(cfg, CPU), _Data()
@@ -227,7 +229,8 @@ def test_refine_keeps_shape_without_grad_or_mode_change() -> None:
         t.refine(torch.zeros(3, 1, 20, 20))
 
 
-def test_toy_task_moves_refined_brightness_toward_real() -> None:
+@pytest.mark.parametrize("cpu_precision", ["float32", "bfloat16"])
+def test_toy_task_moves_refined_brightness_toward_real(cpu_precision: str) -> None:
     hw = (20, 20)
     dark = torch.full((1, 1, *hw), -0.2)
     dark[..., 5:15, 5:15] = -0.8  # a dark square on a grey background
@@ -242,7 +245,8 @@ def test_toy_task_moves_refined_brightness_toward_real() -> None:
     cfg = SimGANConfig(refiner=RefinerConfig(1, 8, 1, 3),
                        discriminator=DiscriminatorConfig(1, "gaze", 0.25), image_hw=hw,
                        lambda_reg=0.1, history_size=64, pretrain_refiner_steps=40,
-                       pretrain_disc_steps=5, kg=1, kd=1, steps=40, seed=0)
+                       pretrain_disc_steps=5, kg=1, kd=1, steps=40, seed=0,
+                       cpu_precision=cpu_precision)
     t = SimGANTrainer(cfg, CPU)
     while t.phase != "adversarial":
         t.train_step(synthetic, real)

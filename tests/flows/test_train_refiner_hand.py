@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 import yaml
 from PIL import Image
@@ -71,6 +72,13 @@ def test_hand_training_resumes_to_the_same_weights(hand_shards: Path, tmp_path: 
     assert first["steps"] == 5
     second = run_training(part, log=lambda *a: None, domain=HAND)
     assert second["steps"] == 8 and second["steps_this_run"] == 3
+    # The checkpoint carries the training time of every run so far, so a finished run
+    # that is only reloaded reports the training's time, not the reload's (0 s).
+    (ckpt,) = Path(part.checkpoint_dir).glob("*.pt")
+    trained = torch.load(ckpt, weights_only=True)["train_seconds"]
+    again = run_training(part, log=lambda *a: None, domain=HAND)
+    assert again["steps_this_run"] == 0 and trained > 0
+    assert again["seconds"] == pytest.approx(trained, abs=0.11)
     a = torch.load(whole.model_file, weights_only=True)["refiner"]
     b = torch.load(part.model_file, weights_only=True)["refiner"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tasks.params import ParamsError, load_params, resolve_workers
+from tasks.params import load_params, resolve_workers
+from tasks.params_file import ParamsError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
