@@ -18,6 +18,7 @@ from prefect import flow
 
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
+from tasks.gather import gather
 from tasks.ingest_gaze import ingest_mpiigaze_subject, ingest_unityeyes_chunk, plan_gaze_ingest
 from tasks.ingest_outputs import (
     check_bad_fraction,
@@ -54,7 +55,8 @@ def ingest_gaze_flow(cfg: IngestGaze) -> dict:
                                        cfg.shard_maxcount, cfg.use_evaluation_subset)
         for subject, split in plan.subjects
     ]
-    results = [f.result() for f in synthetic] + [r for f in real for r in f.result()]
+    done = gather([*synthetic, *real], "ingest-gaze", "shard tasks")
+    results = done[:len(synthetic)] + [r for subject in done[len(synthetic):] for r in subject]
     manifests = {
         split: stage_split(split, [r for r in results if r.split == split],
                            Path(staging[split]))

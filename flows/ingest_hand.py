@@ -18,6 +18,7 @@ from prefect import flow
 
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
+from tasks.gather import gather
 from tasks.ingest_hand import ingest_hand_chunk, plan_hand_ingest, validate_hand_manifests
 from tasks.ingest_outputs import (
     check_bad_fraction,
@@ -45,7 +46,7 @@ def ingest_hand_flow(cfg: IngestHand) -> dict:
         ingest_hand_chunk.submit(chunk, staging[chunk.source.split], cfg.cube_mm, cfg.crop_size)
         for chunk in plan.chunks
     ]
-    results = [f.result() for f in futures]
+    results = gather(futures, "ingest-hand", "shard tasks")
     manifests = {
         split: stage_split(split, [r for r in results if r.split == split],
                            Path(staging[split]), domain="hand")

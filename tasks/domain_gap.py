@@ -16,6 +16,7 @@ from simgan_core.atomic import atomic_write_text
 from simgan_core.domain import GAZE, Domain
 from simgan_core.gaze.regressor import RegressorConfig, mean_angular_error, train_regressor
 from simgan_core.shards import iter_samples
+from tasks.progress import Progress
 
 
 def load_split(split_dir: Path, limit: int, with_keys: bool = False,
@@ -46,11 +47,14 @@ def measure_domain_gap(shards_dir: Path, metrics_file: Path, cfg: RegressorConfi
                        max_train_samples: int) -> dict:
     test_x, test_y = load_split(shards_dir / "real_test", limit=10**9)
     result: dict = {"n_real_test": len(test_x), "steps": cfg.steps, "seed": cfg.seed}
-    for name, split in (("synthetic", "synthetic"), ("real_oracle", "real_train")):
+    trained = (("synthetic", "synthetic"), ("real_oracle", "real_train"))
+    progress = Progress("domain-gap-gaze", len(trained), "regressors trained and scored")
+    for name, split in trained:
         x, y = load_split(shards_dir / split, max_train_samples)
         model = train_regressor(x, y, cfg)
         result[f"{name}_mean_deg"] = round(mean_angular_error(model, test_x, test_y), 3)
         result[f"n_train_{name}"] = len(x)
+        progress.advance(note=f"{name} {result[f'{name}_mean_deg']} deg")
     result["gap_deg"] = round(result["synthetic_mean_deg"] - result["real_oracle_mean_deg"], 3)
     atomic_write_text(metrics_file, json.dumps(result, indent=2, sort_keys=True) + "\n")
     return result

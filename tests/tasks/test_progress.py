@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from uuid import UUID
 
+import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
@@ -72,4 +73,76 @@ def test_the_simulator_stage_reports_its_progress(tmp_path: Path, prefect_api: s
         out_dir=str(tmp_path / "mpii"), subjects=2, per_subject=4, seed=6, workers=1,
         dask_address=None), return_state=True)
     assert state.result()["frames"] == 8
+    assert _progress_artifacts(state.state_details.flow_run_id) == [100.0]
+
+
+def test_gather_keeps_submission_order_and_reports_each_finish(prefect_api: str) -> None:
+    import time
+
+    from prefect import task
+
+    from tasks.gather import gather
+
+    @task
+    def late(i: int) -> int:
+        time.sleep(0.3 if i == 0 else 0.0)  # the first submitted finishes last
+        return i
+
+    @flow(name="gather-probe")
+    def probe() -> tuple[list[int], list[str]]:
+        lines: list[str] = []
+        results = gather([late.submit(i) for i in range(3)], "probe", "tasks", log=lines.append)
+        return results, lines
+
+    results, lines = probe()
+    assert results == [0, 1, 2]
+    assert [line.split(" (")[0] for line in lines] == [
+        "probe: 1/3 tasks", "probe: 2/3 tasks", "probe: 3/3 tasks"]
+
+
+def test_gather_raises_a_failed_task(prefect_api: str) -> None:
+    from prefect import task
+
+    from tasks.gather import gather
+
+    @task
+    def broken() -> None:
+        raise OSError("disk full")
+
+    @flow(name="gather-failure-probe")
+    def probe() -> None:
+        gather([broken.submit()], "probe", log=lambda line: None)
+
+    with pytest.raises(OSError, match="disk full"):
+        probe()
+
+
+def test_ingest_and_the_domain_gap_report_their_progress(tmp_path: Path,
+                                                         prefect_api: str) -> None:
+    from flows.domain_gap_gaze import domain_gap_gaze_flow
+    from flows.ingest_gaze import ingest_gaze_flow
+    from flows.simulate_eyes import simulate_eyes_flow
+    from tasks.params import DomainGapGaze, IngestGaze, SimulateEyes
+
+    simulate_eyes_flow(SimulateEyes(out_dir=str(tmp_path / "ue"), n=16, seed=5, width=320,
+                                    height=240, jpeg_quality=95, workers=1, dask_address=None))
+    simulate_real_eyes_flow(SimulateRealEyes(out_dir=str(tmp_path / "mpii"), subjects=2,
+                                             per_subject=10, seed=6, workers=1,
+                                             dask_address=None))
+    cfg = IngestGaze(
+        unityeyes_dir=str(tmp_path / "ue"), mpiigaze_dir=str(tmp_path / "mpii"),
+        shards_dir=str(tmp_path / "shards"), quarantine_file=str(tmp_path / "q.tsv"),
+        metrics_file=str(tmp_path / "ingest.json"), validation_docs_dir=str(tmp_path / "docs"),
+        image_height=35, image_width=55, max_head_angle_deg=20.0, use_evaluation_subset=True,
+        test_subjects=["p01"], shard_maxcount=8, max_bad_fraction=0.01,
+        min_samples={"synthetic": 5, "real_train": 5, "real_test": 5}, max_abs_pitch_deg=60.0,
+        max_abs_yaw_deg=70.0, workers=1, dask_address=None)
+    state = ingest_gaze_flow(cfg, return_state=True)
+    assert state.result()["counts"]["real_test"] == 10
+    assert _progress_artifacts(state.state_details.flow_run_id) == [100.0]
+    state = domain_gap_gaze_flow(DomainGapGaze(
+        shards_dir=str(tmp_path / "shards"), metrics_file=str(tmp_path / "gap.json"),
+        max_train_samples=100, steps=3, batch_size=4, lr=1e-3, width=4, seed=0),
+        return_state=True)
+    assert state.result()["n_real_test"] == 10
     assert _progress_artifacts(state.state_details.flow_run_id) == [100.0]
