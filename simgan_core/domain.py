@@ -72,8 +72,8 @@ GAZE = Domain(
     metrics=("mean_deg", "median_deg", "within_7deg"),
 )
 
-# The hand-pose domain (depth in [-1, 1] within a metric cube around the palm centre);
-# its simulator, NYU reader and ingest arrive with the hand-pose issue.
+# The hand-pose domain: 16-bit depth crops (NYU's layout), in [-1, 1] within a metric
+# cube around the palm centre.
 HAND = Domain(
     name="hand",
     image_hw=(64, 64),

@@ -17,14 +17,15 @@ import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from simgan_core.gaze.canonical import CanonicalSample, from_mpiigaze, from_unityeyes
+from simgan_core.gaze.canonical import from_mpiigaze, from_unityeyes
 from simgan_core.gaze.mpiigaze_reader import (
     EVAL_LIST_DIR,
     iter_mpiigaze,
     list_mpiigaze_subjects,
 )
-from simgan_core.gaze.records import MPIIGazeRecord, Quarantined, Skipped, UnityEyesRecord
+from simgan_core.gaze.records import MPIIGazeRecord, UnityEyesRecord
 from simgan_core.gaze.unityeyes_reader import iter_unityeyes, list_unityeyes
+from simgan_core.ingest_records import CanonicalSample, Quarantined, Skipped
 from simgan_core.shards import ShardInfo, encode_sample, shard_name, write_shard
 
 

@@ -10,42 +10,21 @@ from prefect.cache_policies import NO_CACHE
 from simgan_core.gaze.mpiigaze_writer import (
     DayPlan,
     plan_days,
-    simulate_mpiigaze,
     write_day,
     write_evaluation_lists,
 )
 from simgan_core.gaze.unityeyes_writer import (
     flush_to_disk,
     prepare_unityeyes,
-    simulate_unityeyes,
     write_unityeyes_chunk,
 )
 from simgan_core.parallel import index_chunks, keep_freed_memory_in_workers
-from tasks.params import SimulateEyes, SimulateRealEyes, resolve_workers
+from tasks.params import SimulateEyes, SimulateRealEyes
 
-
-# DVC decides what reruns (content hashes); Prefect caches nothing across runs.
-@task(name="render-unityeyes", cache_policy=NO_CACHE)
-def render_unityeyes(cfg: SimulateEyes) -> dict:
-    """Render cfg.n eye images + annotations into cfg.out_dir/imgs (UnityEyes layout)."""
-    return simulate_unityeyes(
-        Path(cfg.out_dir), n=cfg.n, seed=cfg.seed, width=cfg.width, height=cfg.height,
-        workers=resolve_workers(cfg.workers), jpeg_quality=cfg.jpeg_quality,
-    )
-
-
-@task(name="render-real-eyes", cache_policy=NO_CACHE)
-def render_real_eyes(cfg: SimulateRealEyes) -> dict:
-    """Write the stand-in real camera's day files and evaluation lists (MPIIGaze layout)."""
-    return simulate_mpiigaze(
-        Path(cfg.out_dir), subjects=cfg.subjects, per_subject=cfg.per_subject, seed=cfg.seed,
-        workers=resolve_workers(cfg.workers),
-    )
-
-
-# --- the same simulators cut into tasks: a fan-out flow submits one per chunk or day file,
-# on a local process pool or a Dask cluster (every piece's bytes depend on its own
-# arguments only). On a cluster, out_dir must be on storage every worker writes to.
+# The simulators cut into tasks: a fan-out flow submits one per chunk or day file, on a
+# local process pool or a Dask cluster (every piece's bytes depend on its own arguments
+# only). On a cluster, out_dir must be on storage every worker writes to. DVC decides
+# what reruns (content hashes); Prefect caches nothing across runs.
 
 
 TASK_MAX_IMAGES = 2048  # 12,000 images on 2 workers: 8 tasks of 1,500
@@ -56,8 +35,8 @@ def plan_unityeyes_chunks(cfg: SimulateEyes, workers: int) -> list[tuple[int, in
     """Check cfg, create out_dir/imgs; [start, stop) image ranges, ~4 per worker.
 
     Up to TASK_MAX_IMAGES a range (not index_chunks' 256): every task costs its own
-    task-run records with the Prefect server, and the stage fell from 603 to 323
-    images/s on 2 cores when it moved from one pool to 47 tasks of 256 images."""
+    task-run records with the Prefect server, about as much time on 2 cores as
+    rendering 250 images, so ranges of 256 would halve the stage's rate."""
     prepare_unityeyes(Path(cfg.out_dir), cfg.n, cfg.seed, cfg.width, cfg.height,
                       cfg.jpeg_quality)
     return index_chunks(cfg.n, workers, max_size=TASK_MAX_IMAGES)

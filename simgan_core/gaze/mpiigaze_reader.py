@@ -23,13 +23,8 @@ import scipy.io
 from scipy.io.matlab import mat_struct
 
 from simgan_core.gaze.conventions import mirror_gaze
-from simgan_core.gaze.records import (
-    MPIIGAZE_IMAGE_HW,
-    EmptySourceError,
-    FormatError,
-    MPIIGazeRecord,
-    Quarantined,
-)
+from simgan_core.gaze.records import MPIIGAZE_IMAGE_HW, MPIIGazeRecord
+from simgan_core.ingest_records import EmptySourceError, FormatError, Quarantined
 from simgan_core.matfile_size import inflated_size
 
 __all__ = ["EmptySourceError", "iter_mpiigaze", "list_mpiigaze_subjects"]

@@ -16,13 +16,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from simgan_core.ingest_records import (  # noqa: F401  (the gaze readers' names)
-    EmptySourceError,
-    FormatError,
-    Quarantined,
-    Skipped,
-)
-
 # Landmark counts of a UnityEyes annotation, in the order of `landmark_depth`.
 N_INTERIOR_MARGIN = 16
 N_CARUNCLE = 7

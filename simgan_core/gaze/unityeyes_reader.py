@@ -27,13 +27,10 @@ from simgan_core.gaze.records import (
     N_CARUNCLE,
     N_INTERIOR_MARGIN,
     N_IRIS,
-    EmptySourceError,
-    FormatError,
-    Quarantined,
-    Skipped,
     UnityEyesAnnotation,
     UnityEyesRecord,
 )
+from simgan_core.ingest_records import EmptySourceError, FormatError, Quarantined, Skipped
 
 __all__ = [
     "EmptySourceError",

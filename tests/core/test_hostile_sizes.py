@@ -26,10 +26,9 @@ from PIL import Image, ImageFile
 from simgan_core.domain import GAZE
 from simgan_core.gaze.crop import crop_gray, eye_crop_box
 from simgan_core.gaze.mpiigaze_reader import MAX_DAY_INFLATED_BYTES, iter_mpiigaze
-from simgan_core.gaze.records import Quarantined
 from simgan_core.hand.joints import FRAME_H, FRAME_W
 from simgan_core.hand.nyu_reader import decode_depth_png
-from simgan_core.ingest_records import FormatError
+from simgan_core.ingest_records import FormatError, Quarantined
 from simgan_core.matfile_size import inflated_size
 from simgan_core.shards import (
     MAX_MEMBER_BYTES,

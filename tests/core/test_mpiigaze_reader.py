@@ -12,11 +12,11 @@ import scipy.io
 from simgan_core.gaze import mpiigaze_reader
 from simgan_core.gaze.conventions import gaze_to_pitchyaw
 from simgan_core.gaze.mpiigaze_reader import (
-    EmptySourceError,
     iter_mpiigaze,
     list_mpiigaze_subjects,
 )
-from simgan_core.gaze.records import MPIIGazeRecord, Quarantined
+from simgan_core.gaze.records import MPIIGazeRecord
+from simgan_core.ingest_records import EmptySourceError, Quarantined
 
 LIST_DIR = Path("Evaluation Subset") / "sample list for eye image"
 

@@ -11,7 +11,6 @@ from conftest import SHARED_FIXTURES
 from nyu_layout import pack_depth, write_joint_data, write_nyu_split
 from PIL import Image
 
-from simgan_core.gaze.records import EmptySourceError, FormatError
 from simgan_core.hand.joints import CONV_JOINT_NAMES, EVAL_JOINTS, NYU_JOINT_NAMES, PALM_CENTRE
 from simgan_core.hand.nyu_reader import (
     decode_depth_png,
@@ -19,6 +18,7 @@ from simgan_core.hand.nyu_reader import (
     list_frames,
     read_joint_data,
 )
+from simgan_core.ingest_records import EmptySourceError, FormatError
 
 NYU = SHARED_FIXTURES / "nyu"
 

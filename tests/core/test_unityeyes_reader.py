@@ -12,14 +12,13 @@ import pytest
 from PIL import Image, ImageFile
 
 from simgan_core.gaze.conventions import look_vec_to_gaze
-from simgan_core.gaze.records import Quarantined, Skipped, UnityEyesRecord
+from simgan_core.gaze.records import UnityEyesRecord
 from simgan_core.gaze.unityeyes_reader import (
-    EmptySourceError,
-    FormatError,
     iter_unityeyes,
     list_unityeyes,
     parse_unityeyes_json,
 )
+from simgan_core.ingest_records import EmptySourceError, FormatError, Quarantined, Skipped
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 FIXTURE = SHARED / "fixtures" / "unityeyes" / "1.json"

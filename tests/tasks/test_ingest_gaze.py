@@ -12,8 +12,8 @@ import pytest
 
 from simgan_core.gaze.mpiigaze_reader import EVAL_LIST_DIR
 from simgan_core.gaze.mpiigaze_writer import simulate_mpiigaze
-from simgan_core.gaze.records import EmptySourceError
 from simgan_core.gaze.unityeyes_writer import simulate_unityeyes
+from simgan_core.ingest_records import EmptySourceError
 from simgan_core.shard_index import verify_sha256sums
 from simgan_core.shards import iter_samples
 from tasks.ingest_gaze import ingest_mpiigaze_subject, ingest_unityeyes_chunk, plan_gaze_ingest

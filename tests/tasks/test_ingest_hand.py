@@ -140,7 +140,7 @@ def test_bad_fraction_gate_and_empty_folder(nyu_roots: tuple[Path, Path], tmp_pa
     with pytest.raises(ValueError, match=r"nyu_depth lost 1 of 9 samples \(11\.1%\).*"
                                          r"nyu_synthdepth lost 1 of 6 samples \(16\.7%\).*q\.tsv"):
         check_bad_fraction.fn(metrics, "q.tsv")
-    from simgan_core.gaze.records import EmptySourceError
+    from simgan_core.ingest_records import EmptySourceError
 
     (tmp_path / "empty" / "train").mkdir(parents=True)
     with pytest.raises(EmptySourceError, match="synthdepth_1_NNNNNNN"):

@@ -21,10 +21,20 @@ def _write(tmp_path: Path, mutate) -> Path:
     return path
 
 
-def test_repository_params_load() -> None:
+def _path_values(value: object, key: str = "") -> list[str]:
+    """Every *_dir / *_file value in a dumped params tree."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _path_values(v, str(k))]
+    return [value] if key.endswith(("_dir", "_file")) and isinstance(value, str) else []
+
+
+def test_repository_params_load_with_relative_paths_only() -> None:
+    """The shipped params are valid, and every path in them is relative: a clone runs
+    from its own root on any machine."""
     params = load_params(REPO_ROOT / "params.yaml")
-    assert params.ingest_gaze.image_height == 35 and params.ingest_gaze.image_width == 55
-    assert set(params.ingest_gaze.test_subjects).isdisjoint({"p00", "p01"})
+    paths = _path_values(params.model_dump())
+    assert len(paths) > 40
+    assert [p for p in paths if Path(p).is_absolute() or ".." in Path(p).parts] == []
 
 
 def test_unknown_key_is_named(tmp_path: Path) -> None:
