@@ -27,6 +27,7 @@ import hashlib
 import io
 import json
 import re
+import sys
 import tarfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ SUMS_NAME = "SHA256SUMS"
 _SUMS_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")  # "<hex>  <name>" or "<hex> *<name>"
 # A shard url an index may hold: a plain *.tar name in the index's directory. No scheme
 # (pipe:, http:, file:), no slash (no path elsewhere, no ../), no leading dot.
+# "[{'url': ... base: None name: None nfiles: 12 nbytes: 0 samples: 12000 cache: None"
+_WIDS_SUMMARY = re.compile(r"^\S.* base: .* nfiles: \d+ nbytes: \d+ samples: \d+ cache: ")
 SHARD_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.tar$")
 INDEX_KIND = "wids-shard-index-v1"
 _INDEX_KEYS = {"__kind__", "wids_version", "name", "shardlist"}  # no base, no datasets
@@ -237,10 +240,16 @@ def open_indexed(index_path: Path | str,
     if entries is None:
         entries = read_index(index_path)
     shards = [{"url": str(entry.path), "nsamples": entry.nsamples} for entry in entries]
-    # wids prints a summary line to stdout on every open (`if True or WIDS_VERBOSE`).
-    with contextlib.redirect_stdout(io.StringIO()):
-        return wids.ShardListDataset(
+    # wids prints a summary line to stderr on every open (`if True or WIDS_VERBOSE`):
+    # caught, dropped, and anything else it writes passed on.
+    caught = io.StringIO()
+    with contextlib.redirect_stderr(caught):
+        dataset = wids.ShardListDataset(
             shards,
             localname=_in_place,  # local name == url: no copy, no stale cache
             transformations=[decode],  # never wids' default (pickle) decoders
         )
+    for line in caught.getvalue().splitlines(keepends=True):
+        if not _WIDS_SUMMARY.match(line):
+            sys.stderr.write(line)
+    return dataset

@@ -146,6 +146,18 @@ def test_index_is_readable_by_wids_with_random_access(tmp_path: Path) -> None:
         dataset.close()
 
 
+def test_opening_an_index_keeps_the_terminal_quiet(tmp_path: Path,
+                                                  capfd: pytest.CaptureFixture[str]) -> None:
+    """wids writes a summary line on every open; a stage opens indexes many times, so
+    its log would be full of them. Dropped, on both streams."""
+    infos = write_shard_set(tmp_path, _samples(3), maxcount=2)
+    index_path = write_index(tmp_path, infos, name="synthetic")
+    capfd.readouterr()
+    open_indexed(index_path).close()
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
 def test_sha256sums_verify_and_detect_a_flipped_byte(tmp_path: Path) -> None:
     infos = write_shard_set(tmp_path, _samples(5), maxcount=2)
     sums = write_sha256sums(tmp_path, list(reversed(infos)))
