@@ -8,6 +8,7 @@ from prefect import flow
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
 from tasks.evaluate_refiner import evaluate_refiner
+from tasks.gather import gather
 from tasks.label_reader import label_reader_for
 from tasks.params import TrainRefiner, resolve_workers
 from tasks.select_refiner import candidate_paths, publish_selected
@@ -24,7 +25,8 @@ def train_refiner_flow(cfg: TrainRefiner, domain: str) -> dict:
     judged = {seed: evaluate_refiner.submit(cfg, trained[seed].result(), domain, p.model,
                                             p.metrics, p.samples)
               for seed, p in paths.items()}
-    candidates = {seed: future.result() for seed, future in judged.items()}
+    results = gather(list(judged.values()), f"train-refiner-{domain}: judged", "candidates")
+    candidates = dict(zip(judged, results, strict=True))
     metrics = publish_selected(cfg, domain, candidates)
     publish_summary(f"train-refiner-{domain}",
                     {k: v for k, v in metrics.items() if k != "refiner_seeds"})

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from torch import nn
 
@@ -20,6 +20,7 @@ from simgan_core.label_shift import LabelRegressor
 from simgan_core.refiner.label_reader import freeze, train_label_reader
 from tasks.evaluate_refiner import load_labeled
 from tasks.params import TrainRefiner
+from tasks.progress import Progress
 
 READER_SAMPLES = 6000  # synthetic images the reader learns from (the first, in index order)
 READER_SEED_OFFSET = 1000  # not the label-shift regressor's seed: another model measures
@@ -46,4 +47,11 @@ def label_reader_shell(state: dict[str, Any]) -> nn.Module:
 def label_reader_for(cfg: TrainRefiner, domain: str) -> nn.Module | None:
     """The stage's frozen label reader, shared by every candidate; None when lambda_task
     is 0 (no task-consistency term)."""
-    return train_reader(cfg, get_domain(domain)) if cfg.lambda_task > 0 else None
+    if cfg.lambda_task == 0:
+        return None
+    get_run_logger().info("train-refiner-%s: training the label reader (%d steps)", domain,
+                          cfg.label_reader_steps)
+    progress = Progress(f"train-refiner-{domain}: label reader", 1, "readers trained")
+    reader = train_reader(cfg, get_domain(domain))
+    progress.advance(note=f"{cfg.label_reader_steps} steps")
+    return reader
