@@ -198,8 +198,8 @@ class TrainRefiner(Section):
     eval_samples: PositiveInt  # images per set for the C2ST and preservation metrics
     c2st_steps: PositiveInt
     regressor_steps: PositiveInt  # the label-shift regressor (gaze_shift_deg, joint_shift_px)
-    # The CPU's training passes (simgan_core/refiner/trainer.py): auto = bfloat16 where
-    # the CPU computes it natively (AVX512-BF16, AMX), float32 elsewhere.
+    # The CPU's training passes (simgan_core/refiner/trainer.py): auto = bfloat16 for
+    # 8-bit images where the CPU computes it natively (AVX512-BF16, AMX), else float32.
     cpu_precision: Literal["auto", "float32", "bfloat16"]
 
     @field_validator("refiner", "discriminator")

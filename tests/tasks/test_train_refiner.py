@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from simgan_core.domain import GAZE, HAND
+from simgan_core.refiner.device import cpu_has_native_bf16
 from tasks.params import TrainRefinerGaze
 from tasks.train_refiner import run_key, simgan_config
 
@@ -33,3 +35,17 @@ def test_run_key_follows_config_and_data_but_not_length(tmp_path: Path) -> None:
     assert run_key(simgan_config(_cfg(refiner_ema=0.99)), [index]) != base
     index.write_text('{"shardlist": [1]}')
     assert run_key(simgan_config(_cfg()), [index]) != base  # new data: start over
+
+
+def test_auto_precision_is_bfloat16_for_8_bit_images_only() -> None:
+    """auto trains 8-bit eye crops in bfloat16 where the CPU has it, 16-bit depth always in
+    float32; an explicit setting is kept; the choice is part of the checkpoint key."""
+    native = "bfloat16" if cpu_has_native_bf16() else "float32"
+    assert simgan_config(_cfg(cpu_precision="auto"), GAZE).cpu_precision == native
+    assert simgan_config(_cfg(cpu_precision="auto"), HAND).cpu_precision == "float32"
+    assert simgan_config(_cfg(cpu_precision="bfloat16"), HAND).cpu_precision == "bfloat16"
+    assert simgan_config(_cfg(cpu_precision="float32"), GAZE).cpu_precision == "float32"
+    index = REPO_ROOT / "params.yaml"  # any file stands in for the data's checksums
+    keys = {run_key(simgan_config(_cfg(cpu_precision=p), GAZE), [index])
+            for p in ("float32", "bfloat16")}
+    assert len(keys) == 2
