@@ -27,8 +27,8 @@ from simgan_core.estimator_family import estimator_family
 from simgan_core.gaze.stand_in_pairs import perfect_refined
 from simgan_core.hand.stand_in_pairs import perfect_refined_hand
 from simgan_core.parallel import default_workers, index_chunks, parallel_map
-from tasks.domain_gap import load_split
 from tasks.params import Params, load_params
+from tasks.splits import load_split
 from tasks.train_estimator import estimator_config
 
 RESULTS = Path("experiments/results")

@@ -9,7 +9,7 @@ import numpy as np
 from prefect import flow
 
 from tasks.artifacts import publish_summary
-from tasks.evaluate_gaze import evaluate_estimators, write_evaluation
+from tasks.evaluate import evaluate_estimators, write_evaluation
 from tasks.params import EvaluateHand
 
 

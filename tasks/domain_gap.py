@@ -6,51 +6,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_write_text
-from simgan_core.domain import GAZE, Domain
+from simgan_core.domain import GAZE
 from simgan_core.gaze.regressor import RegressorConfig, mean_angular_error, train_regressor
-from simgan_core.shards import iter_samples
 from tasks.progress import Progress
-
-
-def load_split(split_dir: Path, limit: int, with_keys: bool = False,
-               domain: Domain = GAZE) -> Any:
-    """The first `limit` samples of a split: (N, H, W) images as stored (uint8 for gaze,
-    uint16 for hand), (N, L) label vectors (gaze: pitch/yaw; hand: 14 joints' uv)
-    (and the keys, with_keys=True)."""
-    images, labels, keys = [], [], []
-    for sample in iter_samples(sorted(split_dir.glob("*.tar"))):
-        if len(images) == limit:
-            break
-        try:
-            labels.append(domain.label_vector(sample.annotation))
-        except (KeyError, TypeError, ValueError) as err:
-            raise ValueError(f"{split_dir}: sample {sample.key} has no {domain.name} label "
-                             f"({err!r})") from None
-        images.append(sample.image)
-        keys.append(sample.key)
-    if not images:
-        raise ValueError(f"{split_dir}: no samples")
-    if with_keys:
-        return np.stack(images), np.stack(labels), keys
-    return np.stack(images), np.stack(labels)
+from tasks.splits import load_split
 
 
 @task(name="measure-domain-gap", cache_policy=NO_CACHE)
 def measure_domain_gap(shards_dir: Path, metrics_file: Path, cfg: RegressorConfig,
                        max_train_samples: int) -> dict:
-    test_x, test_y = load_split(shards_dir / "real_test", limit=10**9)
+    test_x, test_y = load_split(shards_dir / "real_test", 10**9, GAZE)
     result: dict = {"n_real_test": len(test_x), "steps": cfg.steps, "seed": cfg.seed}
     trained = (("synthetic", "synthetic"), ("real_oracle", "real_train"))
     progress = Progress("domain-gap-gaze", len(trained), "regressors trained and scored")
     for name, split in trained:
-        x, y = load_split(shards_dir / split, max_train_samples)
+        x, y = load_split(shards_dir / split, max_train_samples, GAZE)
         model = train_regressor(x, y, cfg)
         result[f"{name}_mean_deg"] = round(mean_angular_error(model, test_x, test_y), 3)
         result[f"n_train_{name}"] = len(x)

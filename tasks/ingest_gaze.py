@@ -8,12 +8,10 @@ So shard contents never depend on the number of workers. A chunk holds at most
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -26,40 +24,8 @@ from simgan_core.gaze.mpiigaze_reader import (
 from simgan_core.gaze.records import MPIIGazeRecord, UnityEyesRecord
 from simgan_core.gaze.unityeyes_reader import iter_unityeyes, list_unityeyes
 from simgan_core.ingest_records import CanonicalSample, Quarantined, Skipped
-from simgan_core.shards import ShardInfo, encode_sample, shard_name, write_shard
-
-
-@dataclass(frozen=True)
-class ChunkResult:
-    """What one chunk produced; paths in `quarantined` / `skipped` are relative to `source`."""
-
-    split: str
-    source: str  # "unityeyes" | "mpiigaze"
-    shard: ShardInfo | None  # None when every input of the chunk was bad or skipped
-    manifest: pd.DataFrame = field(default_factory=pd.DataFrame)  # a row per sample
-    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _rel(path: str, root: str) -> str:
-    return os.path.relpath(path, root) if os.path.isabs(path) or path.startswith(root) else path
-
-
-def write_chunk(split: str, source: str, root: str, shard_path: Path,
-                samples: Iterable[CanonicalSample | Quarantined | Skipped]) -> ChunkResult:
-    """Collect one chunk's canonical samples (any domain's: key, image, annotation, row),
-    write them as one shard, keep the bad and skipped inputs with their reasons."""
-    encoded, rows, bad, skipped = [], [], [], []
-    for item in samples:
-        if isinstance(item, Quarantined):
-            bad.append((_rel(item.path, root), item.reason))
-        elif isinstance(item, Skipped):
-            skipped.append((_rel(item.path, root), item.reason))
-        else:
-            encoded.append(encode_sample(item.key, item.image, item.annotation))
-            rows.append(item.row | {"shard": shard_path.name})
-    info = write_shard(shard_path, encoded) if encoded else None
-    return ChunkResult(split, source, info, pd.DataFrame(rows), bad, skipped)
+from simgan_core.shards import shard_name
+from tasks.ingest_chunks import ChunkResult, relative_to_source, write_chunk
 
 
 def _canonical_unityeyes(items: Iterable, out_hw: tuple[int, int], root: str
@@ -152,7 +118,7 @@ def plan_gaze_ingest(unityeyes_dir: str, mpiigaze_dir: str, maxcount: int,
         raise ValueError(f"test_subjects {missing} are not in {mpiigaze_dir} "
                          f"(subjects found: {', '.join(subjects)})")
     plan = [(s, "real_test" if s in test_subjects else "real_train") for s in subjects]
-    strays = [("unityeyes", _rel(str(p), unityeyes_dir),
+    strays = [("unityeyes", relative_to_source(str(p), unityeyes_dir),
                f"unexpected file {p.name} (expected N.jpg or N.json)") for p in listing.strays]
     expected = {"unityeyes": len(listing.stems),
                 "mpiigaze": _listed_samples(mpiigaze_dir, subjects)

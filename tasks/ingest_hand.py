@@ -37,7 +37,7 @@ from simgan_core.hand.nyu_reader import (
 )
 from simgan_core.ingest_records import CanonicalSample, FormatError, Quarantined
 from simgan_core.shards import shard_name
-from tasks.ingest_gaze import ChunkResult, write_chunk
+from tasks.ingest_chunks import ChunkResult, write_chunk
 
 KINECT = 1  # the front view, as in the public hand-pose work
 

@@ -23,7 +23,7 @@ from prefect.cache_policies import NO_CACHE
 from simgan_core.atomic import atomic_output, atomic_write_text
 from simgan_core.publish_set import PublishSet
 from simgan_core.shard_index import write_index, write_sha256sums
-from tasks.ingest_gaze import ChunkResult
+from tasks.ingest_chunks import ChunkResult
 
 MANIFEST_NAME = "manifest.parquet"
 

@@ -23,7 +23,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_write_text
-from tasks.ingest_gaze import ChunkResult
+from tasks.ingest_chunks import ChunkResult
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # repr() of objects: differs run to run
 _ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}

@@ -24,9 +24,9 @@ from simgan_core.atomic import atomic_write_bytes
 from simgan_core.augment import AugmentConfig
 from simgan_core.domain import get_domain
 from simgan_core.estimator_family import estimator_family
-from tasks.domain_gap import load_split
 from tasks.params import TrainEstimator, TrainingSet
 from tasks.progress import Progress
+from tasks.splits import load_split
 
 LOG_EVERY = 250  # steps: a progress line (rate, ETA, loss) and an artifact update
 

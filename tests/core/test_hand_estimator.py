@@ -22,7 +22,7 @@ from simgan_core.hand.estimator import (
 )
 from simgan_core.hand.heatmaps import decode_heatmaps, gaussian_heatmaps, soft_argmax
 from simgan_core.hand.metrics import joint_distances_px, pck_curve, pck_summary
-from tasks.domain_gap import load_split
+from tasks.splits import load_split
 
 BACK = 65535  # the back of the crop cube (and holes)
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from tasks.evaluate_gaze import _aggregate, check_leak_free, estimator_files
+from tasks.evaluate import _aggregate, check_leak_free, estimator_files
 from tasks.params import TrainEstimatorGaze, TrainingSet
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ def test_training_sets_come_in_the_table_order(tmp_path: Path) -> None:
 
 
 def test_refiner_seeds_block_summarises_the_seed_study() -> None:
-    from tasks.evaluate_gaze import refiner_seeds_block
+    from tasks.evaluate import refiner_seeds_block
 
     metrics = {"synthetic": {"mean_deg": 10.0}, "refined": {"mean_deg": 8.0},
                "refined_seed0": {"mean_deg": 9.0}, "refined_seed1": {"mean_deg": 8.0},

@@ -15,7 +15,7 @@ import pytest
 from flows.evaluate_hand import evaluate_hand_flow
 from flows.report_hand import report_hand_flow
 from flows.train_estimator import run_domain
-from tasks.evaluate_gaze import check_leak_free, refined_gap_closed
+from tasks.evaluate import check_leak_free, refined_gap_closed
 from tasks.params import EvaluateHand, ReportHand, TrainEstimator, TrainingSet
 from tasks.results_table import results_markdown
 from tasks.train_estimator import load_estimator

@@ -149,7 +149,7 @@ def test_a_truncated_day_file_loses_every_sample_it_held(tmp_path: Path,
 
 
 def test_quarantine_rows_are_escaped_one_line_each_and_deterministic(tmp_path: Path) -> None:
-    from tasks.ingest_gaze import ChunkResult
+    from tasks.ingest_chunks import ChunkResult
     from tasks.quarantine import write_quarantine
 
     odd = os.fsdecode(b"imgs/bad\xff\tname\n2.jpg")  # not UTF-8, a TAB, a newline

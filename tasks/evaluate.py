@@ -30,8 +30,8 @@ from prefect.cache_policies import NO_CACHE
 from simgan_core.atomic import atomic_write_text
 from simgan_core.domain import get_domain
 from simgan_core.estimator_family import estimator_family
-from tasks.domain_gap import load_split
 from tasks.ingest_outputs import MANIFEST_NAME
+from tasks.splits import load_split
 from tasks.train_estimator import load_estimator
 
 # The order of the results table; other names follow, sorted.
