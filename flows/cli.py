@@ -234,7 +234,7 @@ def results(
     """Regenerate the README's results section from the metrics files."""
     from tasks.results_table import results_markdown, update_readme
 
-    changed = update_readme(readme, results_markdown(metrics_dir,
+    changed = update_readme(readme, results_markdown(metrics_dir, "gaze",
                                                      hand_metrics_dir=hand_metrics_dir,
                                                      ceiling_dir=ceiling_dir))
     typer.echo(f"{readme}: {'updated' if changed else 'already up to date'}")

@@ -59,7 +59,7 @@ def ingest_gaze_flow(cfg: IngestGaze) -> dict:
     results = done[:len(synthetic)] + [r for subject in done[len(synthetic):] for r in subject]
     manifests = {
         split: stage_split(split, [r for r in results if r.split == split],
-                           Path(staging[split]))
+                           Path(staging[split]), domain="gaze")
         for split in SPLITS
     }
     bad = quarantine_lines(results, plan.stray_files)

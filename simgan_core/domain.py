@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+HEADLINE_KEYS = {"ratio": "refined_over_synthetic", "gap_closed": "refined_gap_closed"}
+
 
 @dataclass(frozen=True)
 class Domain:
@@ -30,6 +32,26 @@ class Domain:
     label_vector: Callable[[Mapping[str, Any]], np.ndarray]  # annotation -> (L,) float
     estimator: str  # "gaze_regressor" | "heatmap_hourglass"
     metrics: tuple[str, ...]  # keys written per training set by the evaluate stage
+    # The headline: what training on refined images buys on real_test, on headline_metric
+    # (one of `metrics`): "ratio" = refined / synthetic, for an error (below 1 is better);
+    # "gap_closed" = (refined - synthetic) / (real_oracle - synthetic), for a score (1 =
+    # the whole gap to real labels closed, 0 = none of it).
+    headline_metric: str
+    headline: str
+
+    def __post_init__(self) -> None:
+        if self.headline not in HEADLINE_KEYS or self.headline_metric not in self.metrics:
+            raise ValueError(f"domain {self.name}: headline {self.headline!r} on "
+                             f"{self.headline_metric!r} (one of {self.metrics})")
+
+    @property
+    def headline_key(self) -> str:
+        """The headline's key in evaluate.json."""
+        return HEADLINE_KEYS[self.headline]
+
+    @property
+    def headline_lower_is_better(self) -> bool:
+        return self.headline == "ratio"
 
     @property
     def max_value(self) -> float:
@@ -70,6 +92,8 @@ GAZE = Domain(
     label_vector=_gaze_label,
     estimator="gaze_regressor",
     metrics=("mean_deg", "median_deg", "within_7deg"),
+    headline_metric="mean_deg",
+    headline="ratio",
 )
 
 # The hand-pose domain: 16-bit depth crops (NYU's layout), in [-1, 1] within a metric
@@ -82,6 +106,8 @@ HAND = Domain(
     label_vector=_hand_label,
     estimator="heatmap_hourglass",
     metrics=("pck_5px", "mean_px"),
+    headline_metric="pck_5px",
+    headline="gap_closed",
 )
 
 DOMAINS: dict[str, Domain] = {d.name: d for d in (GAZE, HAND)}

@@ -28,7 +28,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_write_text
-from simgan_core.domain import get_domain
+from simgan_core.domain import Domain, get_domain
 from simgan_core.estimator_family import estimator_family
 from tasks.ingest_outputs import MANIFEST_NAME
 from tasks.splits import load_split
@@ -56,7 +56,7 @@ def _folders(files: pd.Series) -> set[str]:
     return {str(f).rsplit("/", 1)[0] if "/" in str(f) else "" for f in files}
 
 
-def check_leak_free(shards_dir: Path, train_splits: set[str], domain: str = "gaze") -> None:
+def check_leak_free(shards_dir: Path, train_splits: set[str], domain: str) -> None:
     """Raise ValueError naming the overlap when real_test leaks into any training data."""
     test = _manifest(shards_dir, "real_test")
     real_train = _manifest(shards_dir, "real_train")
@@ -121,21 +121,22 @@ def refined_gap_closed(metrics: dict[str, Any], key: str = "pck_5px") -> float |
     return round((refined - synthetic) / gap, 3) if gap != 0 else None
 
 
-def _headline(metrics: dict[str, Any], domain: str) -> dict[str, float | None]:
-    """The one number the issue judges: gaze refined/synthetic error; hand gap closed
-    (always written for hand: null when a set is missing or there is no gap)."""
-    if domain == "hand":
-        return {"refined_gap_closed": refined_gap_closed(metrics)}
+def headline(metrics: dict[str, Any], domain: Domain) -> dict[str, float | None]:
+    """The domain's headline (Domain.headline): the ratio refined / synthetic when both
+    sets are there, or the gap closed (always written: null when a set is missing or
+    there is no gap)."""
+    key, metric = domain.headline_key, domain.headline_metric
+    if domain.headline == "gap_closed":
+        return {key: refined_gap_closed(metrics, metric)}
     if "synthetic" in metrics and "refined" in metrics:
-        return {"refined_over_synthetic": round(
-            metrics["refined"]["mean_deg"] / metrics["synthetic"]["mean_deg"], 3)}
+        return {key: round(metrics["refined"][metric] / metrics["synthetic"][metric], 3)}
     return {}
 
 
 SEED_SET = re.compile(r"^refined_seed(\d+)$")  # the seed study's training sets
 
 
-def refiner_seeds_block(metrics: dict[str, Any], domain: str) -> dict[str, Any] | None:
+def refiner_seeds_block(metrics: dict[str, Any], domain: Domain) -> dict[str, Any] | None:
     """The headline figure of every candidate refiner's corpus (training sets
     refined_seed<k>), as if it were the published one, with its mean, min and max, and
     the seeds ranked by it on real_test (best first); None without such sets. Computed
@@ -143,23 +144,24 @@ def refiner_seeds_block(metrics: dict[str, Any], domain: str) -> dict[str, Any] 
     per_seed: dict[str, float] = {}
     for name in sorted(metrics):
         if (match := SEED_SET.match(name)) and isinstance(metrics[name], dict):
-            figure = _headline({**metrics, "refined": metrics[name]}, domain)
-            key, value = next(iter(figure.items()), (None, None))
+            value = headline({**metrics, "refined": metrics[name]}, domain).get(
+                domain.headline_key)
             if value is not None:
                 per_seed[match.group(1)] = value
     if not per_seed:
         return None
     values = np.array(list(per_seed.values()))
-    lower_is_better = key == "refined_over_synthetic"
+    lower_is_better = domain.headline_lower_is_better
     ranking = sorted(per_seed, key=lambda s: per_seed[s] if lower_is_better else -per_seed[s])
-    return {"metric": key, "per_seed": per_seed, "mean": round(float(values.mean()), 3),
+    return {"metric": domain.headline_key, "per_seed": per_seed,
+            "mean": round(float(values.mean()), 3),
             "min": round(float(values.min()), 3), "max": round(float(values.max()), 3),
             "real_test_ranking": [int(s) for s in ranking]}
 
 
 @task(name="evaluate-estimators", cache_policy=NO_CACHE)
 def evaluate_estimators(shards_dir: Path, models_dir: Path, cdf_grid: np.ndarray,
-                        domain: str = "gaze") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+                        domain: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """(metrics for evaluate.json, training set -> error curve in percent on cdf_grid)."""
     dom = get_domain(domain)
     family = estimator_family(dom)
@@ -185,8 +187,8 @@ def evaluate_estimators(shards_dir: Path, models_dir: Path, cdf_grid: np.ndarray
         metrics[name] = {**_aggregate(per_seed, dom.metrics), "n_train": runs[0][1]["n_train"],
                          "split": runs[0][1]["split"]}
         cdfs[name] = np.mean(curves, axis=0)
-    metrics.update(_headline(metrics, domain))
-    if (block := refiner_seeds_block(metrics, domain)) is not None:
+    metrics.update(headline(metrics, dom))
+    if (block := refiner_seeds_block(metrics, dom)) is not None:
         metrics["refiner_seeds"] = block
     return metrics, cdfs
 

@@ -45,7 +45,7 @@ def publish_dir(staging: Path, final_dir: Path) -> None:
 
 @task(name="stage-split", cache_policy=NO_CACHE)
 def stage_split(split: str, results: Sequence[ChunkResult], staged: Path,
-                domain: str = "gaze") -> pd.DataFrame:
+                domain: str) -> pd.DataFrame:
     """Write index.json (named "<domain>-<split>"), SHA256SUMS and manifest.parquet next
     to the split's shards in its staged folder (published later, with the other outputs,
     once everything is validated). Returns the manifest."""

@@ -36,7 +36,7 @@ def estimator_path(models_dir: Path, training_set: str, seed: int) -> Path:
 
 
 def estimator_config(cfg: TrainEstimator, training_set: TrainingSet, seed: int,
-                     domain: str = "gaze") -> Any:
+                     domain: str) -> Any:
     """The domain family's EstimatorConfig for one training set and seed."""
     family = estimator_family(get_domain(domain))
     return family.config(preset=cfg.preset, steps=cfg.steps, batch_size=cfg.batch_size,
@@ -64,7 +64,7 @@ def load_estimator(path: Path) -> tuple[torch.nn.Module, dict[str, Any]]:
 
 @task(name="load-training-set", cache_policy=NO_CACHE)
 def load_training_set(shards_dir: Path, training_set: TrainingSet, limit: int,
-                      domain: str = "gaze") -> tuple[np.ndarray, np.ndarray, list[str]]:
+                      domain: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(N, H, W) images as stored, (N, L) labels (gaze: pitch/yaw radians; hand: the 14
     joints' uv in crop pixels, flattened), and the sample keys."""
     images, labels, keys = load_split(shards_dir / training_set.split, limit, with_keys=True,
@@ -73,7 +73,7 @@ def load_training_set(shards_dir: Path, training_set: TrainingSet, limit: int,
 
 
 @task(name="train-estimator", cache_policy=NO_CACHE)
-def train_one(cfg: TrainEstimator, name: str, seed: int, data: tuple, domain: str = "gaze"
+def train_one(cfg: TrainEstimator, name: str, seed: int, data: tuple, domain: str
               ) -> dict[str, Any]:
     torch.set_num_threads(cfg.threads)
     images, labels, keys = data

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from simgan_core.domain import GAZE, HAND
 from tasks.evaluate import _aggregate, check_leak_free, estimator_files
 from tasks.params import TrainEstimatorGaze, TrainingSet
 
@@ -33,7 +34,7 @@ def _clean(root: Path) -> Path:
 
 
 def test_held_out_data_passes(tmp_path: Path) -> None:
-    check_leak_free(_clean(tmp_path), {"synthetic", "refined", "real_train"})
+    check_leak_free(_clean(tmp_path), {"synthetic", "refined", "real_train"}, "gaze")
 
 
 def test_a_test_subject_in_real_train_is_a_leak(tmp_path: Path) -> None:
@@ -41,7 +42,7 @@ def test_a_test_subject_in_real_train_is_a_leak(tmp_path: Path) -> None:
     pd.DataFrame([("mpiigaze-p00-1", "p00"), ("mpiigaze-p11-9", "p11")],
                  columns=["key", "subject"]).to_parquet(root / "real_train" / "manifest.parquet")
     with pytest.raises(ValueError, match=r"real_test subjects \['p11'\] are also in real_train"):
-        check_leak_free(root, {"synthetic"})
+        check_leak_free(root, {"synthetic"}, "gaze")
 
 
 def test_a_test_key_in_a_training_split_is_a_leak(tmp_path: Path) -> None:
@@ -49,7 +50,7 @@ def test_a_test_key_in_a_training_split_is_a_leak(tmp_path: Path) -> None:
     pd.DataFrame([("unityeyes-1", None), ("mpiigaze-p10-1", None)],
                  columns=["key", "subject"]).to_parquet(root / "refined" / "manifest.parquet")
     with pytest.raises(ValueError, match="1 real_test samples are in the training split 'refined'"):
-        check_leak_free(root, {"refined"})
+        check_leak_free(root, {"refined"}, "gaze")
 
 
 def test_real_test_cannot_be_a_training_split() -> None:
@@ -87,7 +88,7 @@ def test_refiner_seeds_block_summarises_the_seed_study() -> None:
     metrics = {"synthetic": {"mean_deg": 10.0}, "refined": {"mean_deg": 8.0},
                "refined_seed0": {"mean_deg": 9.0}, "refined_seed1": {"mean_deg": 8.0},
                "refined_seed2": {"mean_deg": 11.0}}
-    block = refiner_seeds_block(metrics, "gaze")
+    block = refiner_seeds_block(metrics, GAZE)
     assert block["metric"] == "refined_over_synthetic"
     assert block["per_seed"] == {"0": 0.9, "1": 0.8, "2": 1.1}
     assert (block["mean"], block["min"], block["max"]) == (0.933, 0.8, 1.1)
@@ -95,6 +96,6 @@ def test_refiner_seeds_block_summarises_the_seed_study() -> None:
     hand = {"synthetic": {"pck_5px": 20.0}, "real_oracle": {"pck_5px": 30.0},
             "refined": {"pck_5px": 25.0}, "refined_seed0": {"pck_5px": 22.0},
             "refined_seed1": {"pck_5px": 28.0}}
-    block = refiner_seeds_block(hand, "hand")
+    block = refiner_seeds_block(hand, HAND)
     assert block["per_seed"] == {"0": 0.2, "1": 0.8} and block["real_test_ranking"] == [1, 0]
-    assert refiner_seeds_block({"synthetic": {"mean_deg": 1.0}}, "gaze") is None
+    assert refiner_seeds_block({"synthetic": {"mean_deg": 1.0}}, GAZE) is None

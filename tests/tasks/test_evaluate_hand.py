@@ -145,7 +145,7 @@ def test_readme_gets_hand_rows_next_to_table_4_only_with_hand_metrics(tmp_path: 
     gaze.mkdir()
     (gaze / "evaluate.json").write_text(json.dumps(
         {"synthetic": {"mean_deg": 9.0, "median_deg": 8.0, "within_7deg": 40.0, "seeds": 3}}))
-    assert "Hand pose" not in results_markdown(gaze, hand_metrics_dir=hand)
+    assert "Hand pose" not in results_markdown(gaze, "gaze", hand_metrics_dir=hand)
     hand.mkdir()
     (hand / "evaluate.json").write_text(json.dumps({
         "synthetic": {"pck_5px": 61.34, "pck_5px_std": 1.5, "mean_px": 5.5, "seeds": 3,
@@ -153,7 +153,7 @@ def test_readme_gets_hand_rows_next_to_table_4_only_with_hand_metrics(tmp_path: 
         "refined": {"pck_5px": 66.0, "mean_px": 4.9, "seeds": 3, "n_train": 6000},
         "real_oracle": {"pck_5px": 70.0, "mean_px": 4.1, "seeds": 3, "n_train": 2100},
         "real_test_n": 900, "refined_gap_closed": 0.543}))
-    md = results_markdown(gaze, hand_metrics_dir=hand)
+    md = results_markdown(gaze, "gaze", hand_metrics_dir=hand)
     hand_part = md[md.index("### Hand pose"):]
     assert "| synthetic | 61.3 ± 1.5 | 5.50 | 3 | 6000 |" in hand_part
     assert "| training set | within 5 px (%) | mean error (px) |" in hand_part
@@ -177,7 +177,7 @@ def test_readme_hand_ceiling_follows_the_hand_rows(tmp_path: Path) -> None:
         "perfect_refined_per_seed": [32.5, 33.1, 33.52], "perfect_refined_gap_closed": 1.408,
         "pipeline": {"synthetic": 26.0, "synthetic_aug": 24.0, "refined": 28.0,
                      "real_oracle": 31.0}}))
-    md = results_markdown(gaze, hand_metrics_dir=hand, ceiling_dir=ceilings)
+    md = results_markdown(gaze, "gaze", hand_metrics_dir=hand, ceiling_dir=ceilings)
     hand_part = md[md.index("### Hand pose"):]
     assert "**33.0%** of joints within 5 px (seeds: 32.50, 33.10, 33.52)" in hand_part
     assert "closing **1.408** of the gap from synthetic (26.0) to real_oracle (31.0)" in hand_part

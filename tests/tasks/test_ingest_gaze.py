@@ -96,7 +96,7 @@ def test_mpiigaze_subject_and_stage(tmp_path: Path, sources: tuple[Path, Path]) 
     final.mkdir()
     results = ingest_mpiigaze_subject.fn(str(mpii), "p01", "real_test", str(final), HW, 5, True)
     assert [r.shard.nsamples for r in results] == [5, 3]  # 8 listed eye images, 5 per shard
-    manifest = stage_split.fn("real_test", results, final)
+    manifest = stage_split.fn("real_test", results, final, "gaze")
     assert verify_sha256sums(final) == []
     assert len(manifest) == 8 and set(manifest["subject"]) == {"p01"}
     on_disk = pd.read_parquet(final / "manifest.parquet")

@@ -141,7 +141,7 @@ def test_metric_keys_come_from_the_caller(dirs: tuple[Path, Path]) -> None:
 
 
 def test_results_markdown_shows_ours_next_to_the_paper(dirs: tuple[Path, Path]) -> None:
-    md = results_markdown(dirs[0])
+    md = results_markdown(dirs[0], "gaze")
     rows = [line for line in md.splitlines() if line.startswith("| ")]
     assert "| synthetic | 11.47 ± 0.23 | 10.67 ± 0.11 | 38.4 ± 2.0 | 3 | 6000 |" in rows
     assert f"| {ORACLE_LABEL} | 6.90 ± 0.05 | 6.10 ± 0.11 | 71.3 ± 2.0 | 3 | 3000 |" in rows
@@ -159,7 +159,7 @@ def test_results_markdown_shows_ours_next_to_the_paper(dirs: tuple[Path, Path]) 
 
 def test_results_markdown_without_ablations(dirs: tuple[Path, Path]) -> None:
     (dirs[0] / "ablations.json").unlink()
-    md = results_markdown(dirs[0])
+    md = results_markdown(dirs[0], "gaze")
     assert "Ablations" not in md and "11.47 ± 0.23" in md
 
 
@@ -194,13 +194,14 @@ def test_update_readme_needs_both_markers(tmp_path: Path, body: str) -> None:
 
 def test_results_markdown_shows_the_perfect_refiner_ceiling(dirs: tuple[Path, Path],
                                                             tmp_path: Path) -> None:
-    assert "perfect refiner" not in results_markdown(dirs[0], ceiling_dir=tmp_path)  # absent
+    absent = results_markdown(dirs[0], "gaze", ceiling_dir=tmp_path)  # no ceiling file yet
+    assert "perfect refiner" not in absent
     (tmp_path / "gaze_ceiling.json").write_text(json.dumps({
         "domain": "gaze", "n_train": 12000, "perfect_refined": 7.7112,
         "perfect_refined_per_seed": [7.5, 7.9, 7.73], "perfect_refined_over_synthetic": 0.787,
         "pipeline": {"synthetic": 9.8, "synthetic_aug": 9.6, "refined": 10.4,
                      "real_oracle": 6.8}}))
-    md = results_markdown(dirs[0], ceiling_dir=tmp_path)
+    md = results_markdown(dirs[0], "gaze", ceiling_dir=tmp_path)
     assert "How far a perfect refiner could go" in md
     assert "**7.71 deg** mean error (seeds: 7.50, 7.90, 7.73), **0.787** times the 9.80" in md
     assert md.index("perfect refiner") > md.index("Table 3")  # after the paper's tables

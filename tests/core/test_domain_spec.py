@@ -1,0 +1,28 @@
+"""The domain spec owns its headline: which metric, in which form, which way is better."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from simgan_core.domain import GAZE, HAND
+from tasks.evaluate import headline
+
+
+def test_a_headline_must_be_a_known_form_on_one_of_the_domains_metrics() -> None:
+    with pytest.raises(ValueError, match="headline 'median'"):
+        replace(GAZE, headline="median")
+    with pytest.raises(ValueError, match="'pck_5px'"):
+        replace(GAZE, headline_metric="pck_5px")  # a hand metric: gaze does not write it
+
+
+def test_the_headline_follows_the_spec_not_the_domain_name() -> None:
+    scores = {"synthetic": {"mean_deg": 10.0, "within_7deg": 30.0},
+              "refined": {"mean_deg": 8.0, "within_7deg": 36.0},
+              "real_oracle": {"mean_deg": 6.0, "within_7deg": 50.0}}
+    assert headline(scores, GAZE) == {"refined_over_synthetic": 0.8}
+    as_gap = replace(GAZE, headline="gap_closed", headline_metric="within_7deg")
+    assert headline(scores, as_gap) == {"refined_gap_closed": 0.3}
+    assert not as_gap.headline_lower_is_better and GAZE.headline_lower_is_better
+    assert headline({"synthetic": {"pck_5px": 20.0}}, HAND) == {"refined_gap_closed": None}
