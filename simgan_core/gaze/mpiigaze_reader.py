@@ -27,7 +27,7 @@ from simgan_core.gaze.records import MPIIGAZE_IMAGE_HW, MPIIGazeRecord
 from simgan_core.ingest_records import EmptySourceError, FormatError, Quarantined
 from simgan_core.matfile_size import inflated_size
 
-__all__ = ["EmptySourceError", "iter_mpiigaze", "list_mpiigaze_subjects"]
+__all__ = ["iter_mpiigaze", "list_mpiigaze_subjects"]
 
 EYES = ("left", "right")
 GAZE_NORM_TOLERANCE = 1e-2  # |norm - 1| above this: not a direction, quarantined

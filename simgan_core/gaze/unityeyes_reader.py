@@ -33,9 +33,6 @@ from simgan_core.gaze.records import (
 from simgan_core.ingest_records import EmptySourceError, FormatError, Quarantined, Skipped
 
 __all__ = [
-    "EmptySourceError",
-    "FormatError",
-    "UnityEyesAnnotation",
     "UnityEyesListing",
     "iter_unityeyes",
     "list_unityeyes",
