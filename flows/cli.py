@@ -228,7 +228,8 @@ def results(
         help="hand rows (next to the paper's Table 4) when its evaluate.json exists")
     ] = Path("metrics/hand"),
     ceiling_dir: Annotated[Path, typer.Option(
-        help="<domain>_ceiling.json from python -m experiments.ceiling, when they exist")
+        help="<domain>_ceiling.json and <domain>_label_shift_floor.json from the "
+             "experiments (python -m experiments.ceiling, .label_shift_floor), when they exist")
     ] = Path("experiments/results"),
 ) -> None:
     """Regenerate the README's results section from the metrics files."""

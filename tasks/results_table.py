@@ -143,9 +143,35 @@ def ceiling_markdown(ceiling_file: Path) -> list[str]:
     ]
 
 
+def label_shift_floor_markdown(floor_file: Path) -> list[str]:
+    """How far a perfect refiner moves the label judge, from
+    experiments.label_shift_floor's JSON (either domain)."""
+    f = _read_json(floor_file)
+    domain, metric, pipe = f["domain"], f["metric"], f["pipeline"]
+    seeds = ", ".join(f"seed {k}: {v:.2f}" for k, v in sorted(pipe["per_seed"].items()))
+    return [
+        f"#### How far a perfect refiner moves the label judge (`{floor_file.as_posix()}`)",
+        f"`python -m experiments.label_shift_floor --domain {domain}` renders "
+        f"{f['n_pairs']} scenes twice, by the simulator and by the stand-in camera (the same "
+        f"geometry and label), and reads the refiner stage's own judge on both: a perfect "
+        f"refiner's "
+        f"`{metric}` is **{f['perfect_refiner']:.2f}**, against the pipeline's refiners' "
+        f"{pipe['published']:.2f} published ({seeds}). The judge learns synthetic "
+        f"appearance only, so this figure mixes a moved label with the judge meeting real "
+        f"appearance; a refiner below the perfect one's figure is not shown to keep labels "
+        f"better than it, only to change the appearance less.",
+    ]
+
+
 def _ceiling_parts(ceiling_dir: Path | None, domain: str) -> list[str]:
-    path = None if ceiling_dir is None else ceiling_dir / f"{domain}_ceiling.json"
-    return ceiling_markdown(path) if path is not None and path.exists() else []
+    if ceiling_dir is None:
+        return []
+    parts = []
+    for name, markdown in (("ceiling", ceiling_markdown),
+                           ("label_shift_floor", label_shift_floor_markdown)):
+        path = ceiling_dir / f"{domain}_{name}.json"
+        parts += markdown(path) if path.exists() else []
+    return parts
 
 
 def results_markdown(metrics_dir: Path, domain: str,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from experiments import ceiling
+from experiments import ceiling, label_shift_floor
 from simgan_core.gaze.stand_in_pairs import perfect_refined
 from simgan_core.shards import encode_sample, write_shard_set
 
@@ -67,3 +67,25 @@ def test_hand_ceiling_is_set_against_the_gap(tmp_path: Path, hand_shards: Path) 
 def test_compare_without_a_gap_says_none() -> None:
     same = {"synthetic": {"pck_5px": 25.0}, "real_oracle": {"pck_5px": 25.0}}
     assert ceiling.compare("hand", 30.0, same) == {"perfect_refined_gap_closed": None}
+
+
+@pytest.mark.parametrize(("domain", "metric"), [("gaze", "gaze_shift_deg"),
+                                                ("hand", "joint_shift_px_224")])
+def test_label_shift_floor_reads_the_stage_judge_on_paired_views(
+        tmp_path: Path, domain: str, metric: str) -> None:
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    refiner_json = tmp_path / "refiner.json"
+    refiner_json.write_text(json.dumps({metric: 1.5, "refiner_seeds": {
+        "0": {metric: 1.5}, "1": {metric: 2.5}}}))
+    params[f"train_refiner_{domain}"].update(metrics_file=str(refiner_json), regressor_steps=3)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+
+    result = label_shift_floor.main(["--domain", domain, "--n", "8", "--params", str(path),
+                                     "--out", str(tmp_path / "floor.json")])
+
+    assert json.loads((tmp_path / "floor.json").read_text()) == result
+    assert result["metric"] == metric and 0 < result["n_pairs"] <= 8
+    assert result["perfect_refiner"] == result["perfect_refiner_metrics"][metric]
+    assert np.isfinite(result["perfect_refiner"]) and result["perfect_refiner"] > 0
+    assert result["pipeline"] == {"published": 1.5, "per_seed": {"0": 1.5, "1": 2.5}}

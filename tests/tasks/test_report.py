@@ -205,3 +205,16 @@ def test_results_markdown_shows_the_perfect_refiner_ceiling(dirs: tuple[Path, Pa
     assert "How far a perfect refiner could go" in md
     assert "**7.71 deg** mean error (seeds: 7.50, 7.90, 7.73), **0.787** times the 9.80" in md
     assert md.index("perfect refiner") > md.index("Table 3")  # after the paper's tables
+
+
+def test_results_markdown_shows_the_label_shift_floor(dirs: tuple[Path, Path],
+                                                      tmp_path: Path) -> None:
+    assert "moves the label judge" not in results_markdown(dirs[0], "gaze", ceiling_dir=tmp_path)
+    (tmp_path / "gaze_label_shift_floor.json").write_text(json.dumps({
+        "domain": "gaze", "metric": "gaze_shift_deg", "n_pairs": 2000,
+        "perfect_refiner": 10.141,
+        "pipeline": {"published": 7.674, "per_seed": {"1": 7.674, "0": 6.567}}}))
+    md = results_markdown(dirs[0], "gaze", ceiling_dir=tmp_path)
+    assert "How far a perfect refiner moves the label judge" in md
+    assert ("a perfect refiner's `gaze_shift_deg` is **10.14**, against the pipeline's "
+            "refiners' 7.67 published (seed 0: 6.57, seed 1: 7.67)") in md

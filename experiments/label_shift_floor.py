@@ -1,0 +1,109 @@
+"""`python -m experiments.label_shift_floor --domain gaze|hand`: how far does a perfect
+refiner move the label judge?
+
+The refiner stage's label-keeping figure (`gaze_shift_deg`, `joint_shift_px_224`) is
+how far a synthetic-trained judge's reading moves between x and R(x). The judge learns
+only synthetic appearance, so part of that move is the judge meeting real appearance,
+not a changed label. This experiment draws scenes twice, by the synthetic simulator and
+by the built-in stand-in camera (the same geometry and label:
+simgan_core/gaze/stand_in_pairs.py, simgan_core/hand/stand_in_pairs.py), and measures
+the same judge, trained by the stage's own code (tasks/evaluate_refiner.py, same steps,
+seed and augmented copies), between the two. That figure is what a perfect refiner
+scores: the floor of the metric for a refiner that makes images as real as the stand-in.
+It reads no real image and no real label (only the stand-in's renderer, which a real
+camera does not have). Writes experiments/results/<domain>_label_shift_floor.json, next
+to the pipeline's figures from metrics/<domain>/refiner.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from simgan_core.atomic import atomic_write_text
+from simgan_core.domain import get_domain
+from simgan_core.gaze.stand_in_pairs import paired_views
+from simgan_core.hand.stand_in_pairs import paired_hand_views
+from simgan_core.parallel import default_workers, index_chunks, parallel_map
+from tasks.evaluate_refiner import LABEL_METRICS, SHIFT_METRIC
+from tasks.params import Params, load_params
+
+RESULTS = Path("experiments/results")
+PAIR_SEED = 4711  # not a simulator seed of params.yaml: other scenes than the corpus
+
+Views = tuple[np.ndarray, np.ndarray, np.ndarray]  # synthetic, stand-in, labels
+
+
+def _gaze_views(params: Params, start: int, n: int) -> Views:
+    return paired_views(n, PAIR_SEED, get_domain("gaze").image_hw, start)
+
+
+def _hand_views(params: Params, start: int, n: int) -> Views:
+    ingest = params.ingest_hand
+    return paired_hand_views(n, PAIR_SEED, ingest.crop_size, ingest.cube_mm, start)
+
+
+# Each stand-in domain's paired renderer: a scene by the simulator and by the stand-in.
+PAIRED_VIEWS = {"gaze": _gaze_views, "hand": _hand_views}
+
+
+def _views(domain: str, params: Params, chunk: tuple[int, int]) -> Views:
+    start, stop = chunk
+    return PAIRED_VIEWS[domain](params, start, stop - start)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--domain", choices=sorted(PAIRED_VIEWS), default="gaze")
+    parser.add_argument("--n", type=int, default=None,
+                        help="scenes to draw (default: the stage's eval_samples)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: experiments/results/<domain>_label_shift_floor.json")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    args = parser.parse_args(argv)
+    domain, params = args.domain, load_params(args.params)
+    cfg = getattr(params, f"train_refiner_{domain}")
+    started = time.monotonic()
+    workers = default_workers()
+    n = args.n or cfg.eval_samples
+    parts = parallel_map(partial(_views, domain, params), index_chunks(n, workers), workers)
+    synthetic, stand_in, labels = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    torch.set_num_threads(workers)
+    dom = get_domain(domain)
+    change = float(np.abs(dom.to_unit(stand_in) - dom.to_unit(synthetic)).mean())
+    # The stage's judge and figures, with the stand-in's view in the place of R(x); the
+    # hand figures convert by the crop cube that every hand annotation carries.
+    annotations = [{"cube_mm": params.ingest_hand.cube_mm}]
+    perfect = LABEL_METRICS[domain](cfg, dom, synthetic, labels, annotations, stand_in, change)
+    key = SHIFT_METRIC[domain]
+    refiner = json.loads(Path(cfg.metrics_file).read_text())
+    result = {
+        "domain": domain,
+        "what": "the refiner stage's label judge, trained by its own code on synthetic "
+                "renders, read on the same scenes as the stand-in camera sees them (a "
+                "perfect refiner's output)",
+        "n_pairs": int(len(synthetic)),
+        "judge": {"regressor_steps": cfg.regressor_steps},
+        "metric": key,
+        "perfect_refiner": perfect[key],
+        "perfect_refiner_metrics": perfect,
+        "pipeline": {"published": refiner.get(key),
+                     "per_seed": {seed: m.get(key)
+                                  for seed, m in refiner.get("refiner_seeds", {}).items()}},
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    out = args.out or RESULTS / f"{domain}_label_shift_floor.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()
