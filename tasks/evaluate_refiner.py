@@ -142,7 +142,7 @@ REALISM_METRIC = "c2st_refined_vs_real"
 
 
 @task(name="evaluate-refiner", cache_policy=NO_CACHE)
-def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any], domain_name: str = "gaze",
+def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any], domain_name: str,
                      model_file: Path | None = None, metrics_file: Path | None = None,
                      samples_file: Path | None = None) -> dict[str, Any]:
     """Judge one refiner (cfg.model_file by default) without real labels; write its

@@ -177,7 +177,7 @@ class SimGANTrainer:
         return torch.optim.SGD(model.parameters(), lr=lr)
 
     def _autocast(self) -> AbstractContextManager:
-        """Inference (`refine`, the critic's batch of refined images): fp16 on CUDA only."""
+        """Inference (`refine`): fp16 on CUDA only; float32 on every CPU."""
         return torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp)
 
     def _train_autocast(self) -> AbstractContextManager:
