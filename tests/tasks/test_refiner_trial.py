@@ -1,0 +1,70 @@
+"""experiments.refiner_trial: one candidate with changed settings, trained and judged by
+the stage's own code, its figures set next to the committed candidate of its seed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from gaze_shards import write_gaze_split
+
+from experiments import refiner_trial
+from tasks.params import TrainRefiner
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _stage() -> TrainRefiner:
+    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["train_refiner_gaze"]
+    return TrainRefiner.model_validate(raw)
+
+
+def test_overrides_are_yaml_scalars_and_fixed_paths_are_refused() -> None:
+    assert refiner_trial.parse_overrides(["psi=blur", "lambda_reg=2", "use_history=false"]) \
+        == {"psi": "blur", "lambda_reg": 2, "use_history": False}
+    with pytest.raises(ValueError, match="expected KEY=VALUE"):
+        refiner_trial.parse_overrides(["psi"])
+    with pytest.raises(ValueError, match="--set seeds: a trial cannot change it"):
+        refiner_trial.parse_overrides(["seeds=[1]"])
+
+
+def test_the_trial_config_is_checked_by_the_stage_schema(tmp_path: Path) -> None:
+    cfg = refiner_trial.trial_config(_stage(), {"lambda_reg": 2.0}, 4, tmp_path)
+    assert cfg.lambda_reg == 2.0 and cfg.seeds == [4]
+    assert cfg.checkpoint_dir == str(tmp_path / "checkpoints")
+    with pytest.raises(ValueError, match="lamda_reg"):
+        refiner_trial.trial_config(_stage(), {"lamda_reg": 2.0}, 0, tmp_path)
+    with pytest.raises(ValueError, match="psi"):
+        refiner_trial.trial_config(_stage(), {"psi": "sharpen"}, 0, tmp_path)
+
+
+def test_a_tiny_trial_trains_judges_and_writes_its_figures(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shards = tmp_path / "shards"
+    write_gaze_split(shards / "synthetic", 40, brightness=0, seed=1)
+    write_gaze_split(shards / "real_train", 40, brightness=80, seed=2)
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    committed = tmp_path / "refiner.json"
+    committed.write_text(json.dumps({"refiner_seeds": {"0": {
+        "c2st_refined_vs_real": 0.57, "gaze_shift_deg": 6.5}}}))
+    params["train_refiner_gaze"].update(
+        shards_dir=str(shards), metrics_file=str(committed), steps=4, pretrain_disc_steps=2,
+        batch_size=4, history_size=8, checkpoint_every=2, log_every=2, label_reader_steps=2,
+        eval_samples=12, c2st_steps=2, regressor_steps=2)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    monkeypatch.chdir(tmp_path)
+
+    result = refiner_trial.main(["blur", "--set", "psi=blur", "--params", str(path)])
+
+    out = tmp_path / "experiments/results/trials/gaze_blur.json"
+    assert json.loads(out.read_text()) == result
+    assert result["overrides"] == {"psi": "blur"}
+    assert result["metrics"]["steps"] == 2 + 4  # discriminator pretraining + rounds
+    assert result["c2st_refined_vs_real"] == result["metrics"]["c2st_refined_vs_real"]
+    assert result["default_same_seed"] == {"c2st_refined_vs_real": 0.57, "gaze_shift_deg": 6.5}
+    work = tmp_path / ".simgan/trials/blur"
+    assert (work / "refiner.pt").exists() and (work / "samples.png").exists()
+    assert list((work / "checkpoints").glob("*.pt"))  # resumable
