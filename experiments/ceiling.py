@@ -11,27 +11,24 @@ Writes experiments/results/<domain>_ceiling.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from simgan_core.atomic import atomic_write_text
+from experiments.common import domain_parser, render_parts, write_result
 from simgan_core.domain import get_domain
 from simgan_core.estimator_family import estimator_family
 from simgan_core.gaze.stand_in_pairs import perfect_refined
 from simgan_core.hand.stand_in_pairs import perfect_refined_hand
-from simgan_core.parallel import default_workers, index_chunks, parallel_map
+from simgan_core.parallel import default_workers, parallel_map
 from tasks.params import Params, load_params
 from tasks.splits import load_split
 from tasks.train_estimator import estimator_config
 
-RESULTS = Path("experiments/results")
 RENDER_SEED = 90210  # not a simulator seed of params.yaml: other scenes than the corpus
 
 
@@ -77,23 +74,16 @@ def compare(domain: str, perfect: float, evaluation: dict[str, Any]
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--domain", choices=sorted(RENDERERS), default="gaze")
-    parser.add_argument("--n", type=int, default=None,
-                        help="frames to render (default: as many as the synthetic set)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="default: experiments/results/<domain>_ceiling.json")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    args = parser.parse_args(argv)
+    args = domain_parser(__doc__.splitlines()[0], RENDERERS,
+                         "frames to render (default: as many as the synthetic set)",
+                         "ceiling").parse_args(argv)
     domain, params = args.domain, load_params(args.params)
     est = getattr(params, f"train_estimator_{domain}")
     evaluation = json.loads(Path(getattr(params, f"evaluate_{domain}").metrics_file).read_text())
     n = args.n or int(evaluation["synthetic"]["n_train"])
     started = time.monotonic()
     workers = default_workers()
-    parts = parallel_map(partial(_render, domain, params), index_chunks(n, workers), workers)
-    x = np.concatenate([p[0] for p in parts])
-    y = np.concatenate([p[1] for p in parts])
+    x, y = render_parts(_render, domain, params, n, workers)
     test_x, test_y = load_split(Path(est.shards_dir) / "real_test", 10**9,
                                 domain=get_domain(domain))
     # The synthetic training set's config: the stage's budget, no augmentation.
@@ -117,11 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
         **compare(domain, perfect, evaluation),
         "seconds": round(time.monotonic() - started, 1),
     }
-    out = args.out or RESULTS / f"{domain}_ceiling.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return result
+    return write_result(result, args.out, domain, "ceiling")
 
 
 if __name__ == "__main__":

@@ -17,24 +17,21 @@ to the pipeline's figures from metrics/<domain>/refiner.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from simgan_core.atomic import atomic_write_text
+from experiments.common import domain_parser, render_parts, write_result
 from simgan_core.domain import get_domain
 from simgan_core.gaze.stand_in_pairs import paired_views
 from simgan_core.hand.stand_in_pairs import paired_hand_views
-from simgan_core.parallel import default_workers, index_chunks, parallel_map
+from simgan_core.parallel import default_workers
 from tasks.evaluate_refiner import LABEL_METRICS, SHIFT_METRIC
 from tasks.params import Params, load_params
 
-RESULTS = Path("experiments/results")
 PAIR_SEED = 4711  # not a simulator seed of params.yaml: other scenes than the corpus
 
 Views = tuple[np.ndarray, np.ndarray, np.ndarray]  # synthetic, stand-in, labels
@@ -59,21 +56,15 @@ def _views(domain: str, params: Params, chunk: tuple[int, int]) -> Views:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--domain", choices=sorted(PAIRED_VIEWS), default="gaze")
-    parser.add_argument("--n", type=int, default=None,
-                        help="scenes to draw (default: the stage's eval_samples)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="default: experiments/results/<domain>_label_shift_floor.json")
-    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
-    args = parser.parse_args(argv)
+    args = domain_parser(__doc__.splitlines()[0], PAIRED_VIEWS,
+                         "scenes to draw (default: the stage's eval_samples)",
+                         "label_shift_floor").parse_args(argv)
     domain, params = args.domain, load_params(args.params)
     cfg = getattr(params, f"train_refiner_{domain}")
     started = time.monotonic()
     workers = default_workers()
     n = args.n or cfg.eval_samples
-    parts = parallel_map(partial(_views, domain, params), index_chunks(n, workers), workers)
-    synthetic, stand_in, labels = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    synthetic, stand_in, labels = render_parts(_views, domain, params, n, workers)
     torch.set_num_threads(workers)
     dom = get_domain(domain)
     change = float(np.abs(dom.to_unit(stand_in) - dom.to_unit(synthetic)).mean())
@@ -98,11 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
                                   for seed, m in refiner.get("refiner_seeds", {}).items()}},
         "seconds": round(time.monotonic() - started, 1),
     }
-    out = args.out or RESULTS / f"{domain}_label_shift_floor.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
-    return result
+    return write_result(result, args.out, domain, "label_shift_floor")
 
 
 if __name__ == "__main__":
