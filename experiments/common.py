@@ -17,7 +17,6 @@ from simgan_core.parallel import index_chunks, parallel_map
 RESULTS = Path("experiments/results")
 
 
-
 def domain_parser(description: str, domains: Iterable[str], n_help: str, name: str
                   ) -> argparse.ArgumentParser:
     """--domain, --n (how many scenes), --out (default RESULTS/<domain>_<name>.json) and

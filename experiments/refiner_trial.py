@@ -22,13 +22,14 @@ from typing import Any
 
 import yaml
 
+from experiments.common import RESULTS
 from simgan_core.atomic import atomic_write_text
 from simgan_core.domain import get_domain
 from tasks.evaluate_refiner import REALISM_METRIC, SHIFT_METRIC, evaluate_refiner
 from tasks.params import TrainRefiner, load_params
 from tasks.train_refiner import run_training
 
-RESULTS = Path("experiments/results/trials")
+TRIALS = RESULTS / "trials"
 WORK = Path(".simgan/trials")
 # Settings a trial may not change: where the stage's own outputs live, and the seeds
 # (one trial is one candidate: --seed).
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
             REALISM_METRIC: default.get(REALISM_METRIC), shift: default.get(shift)},
         "seconds": round(time.monotonic() - started, 1),
     }
-    out = args.out or RESULTS / f"{args.domain}_{args.name}.json"
+    out = args.out or TRIALS / f"{args.domain}_{args.name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "metrics"}, indent=2))
