@@ -38,6 +38,8 @@ from simgan_core.hand.depth_png import encode_depth_png
 from simgan_core.hand.depth_render import draw_capsule, render_hand_depth, to_uint16_mm
 from simgan_core.hand.hand_model import (
     FOREARM_RADIUS,
+    HandGeometry,
+    HandShape,
     hand_geometry,
     sample_pose,
     sample_shape,
@@ -85,6 +87,12 @@ def synth_frame(seed: int, index: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng([seed, _SYNTH, index])
     shape = sample_shape(rng)
     hand = hand_geometry(shape, sample_pose(rng))
+    return synthetic_depth(hand, shape, rng), hand.joints
+
+
+def synthetic_depth(hand: HandGeometry, shape: HandShape, rng: np.random.Generator
+                    ) -> np.ndarray:
+    """(480, 640) uint16 mm (0 = background): the hand and its forearm stub, nothing else."""
     depth = render_hand_depth(hand)
     # The forearm stub points where the stand-in real arm does (real_scene.py), not along
     # the hand's axis: otherwise it often comes at the camera, a content gap between the
@@ -92,7 +100,7 @@ def synth_frame(seed: int, index: int) -> tuple[np.ndarray, np.ndarray]:
     forearm = forearm_direction(hand, rng) * (SYNTH_FOREARM_MM * shape.scale)
     draw_capsule(depth, hand.wrist, hand.wrist + forearm,
                  FOREARM_RADIUS * shape.scale * shape.thickness)
-    return to_uint16_mm(depth, background=0), hand.joints
+    return to_uint16_mm(depth, background=0)
 
 
 def real_subject(seed: int, subject: int) -> SceneSubject:

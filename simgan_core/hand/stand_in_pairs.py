@@ -20,22 +20,20 @@ the two is the label shift of a perfect refiner: the floor of that metric.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
 
 from simgan_core.hand.canonical import from_nyu_frame
 from simgan_core.hand.crop import CropError
-from simgan_core.hand.depth_render import draw_capsule, render_hand_depth, to_uint16_mm
-from simgan_core.hand.hand_model import (
-    FOREARM_RADIUS,
-    HandGeometry,
-    hand_geometry,
-    sample_pose,
-    sample_shape,
-)
+from simgan_core.hand.hand_model import HandGeometry, hand_geometry, sample_pose, sample_shape
 from simgan_core.hand.joints import EVAL_JOINTS, xyz_to_uvd
 from simgan_core.hand.kinect_sensor import kinect_depth
-from simgan_core.hand.nyu_writer import SYNTH_FOREARM_MM
-from simgan_core.hand.real_scene import forearm_direction, real_scene_depth, sample_subject
+from simgan_core.hand.nyu_writer import synthetic_depth
+from simgan_core.hand.real_scene import real_scene_depth, sample_subject
+
+T = TypeVar("T")
 
 
 def _stand_in_depth(hand: HandGeometry, rng: np.random.Generator) -> np.ndarray:
@@ -72,45 +70,37 @@ def paired_hand_view(seed: int, index: int, size: int, cube_mm: float
     hand = hand_geometry(shape, sample_pose(rng))
     # The stand-in first: its draws are perfect_refined_frame's, so its crop is the same.
     real_crop, label = _crop(_stand_in_depth(hand, rng), hand, index, size, cube_mm)
-    synthetic = render_hand_depth(hand)
-    forearm = forearm_direction(hand, rng) * (SYNTH_FOREARM_MM * shape.scale)
-    draw_capsule(synthetic, hand.wrist, hand.wrist + forearm,
-                 FOREARM_RADIUS * shape.scale * shape.thickness)
-    synthetic_crop, _ = _crop(to_uint16_mm(synthetic, background=0), hand, index, size, cube_mm)
+    synthetic_crop, _ = _crop(synthetic_depth(hand, shape, rng), hand, index, size, cube_mm)
     return synthetic_crop, real_crop, label
+
+
+def _croppable(render: Callable[[int], T], start: int, n: int) -> list[T]:
+    """render(index) for indices start .. start + n - 1, leaving out those whose crop is
+    undefined (CropError); an error when none is left."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    out = []
+    for index in range(start, start + n):
+        try:
+            out.append(render(index))
+        except CropError:
+            continue
+    if not out:
+        raise ValueError(f"none of frames {start}..{start + n - 1} could be cropped")
+    return out
 
 
 def perfect_refined_hand(n: int, seed: int, size: int, cube_mm: float, start: int = 0
                          ) -> tuple[np.ndarray, np.ndarray]:
     """Frames start .. start + n - 1 that crop: (N, S, S) uint16 and (N, 28) float64."""
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    images, labels = [], []
-    for index in range(start, start + n):
-        try:
-            image, label = perfect_refined_frame(seed, index, size, cube_mm)
-        except CropError:
-            continue
-        images.append(image)
-        labels.append(label)
-    if not images:
-        raise ValueError(f"none of frames {start}..{start + n - 1} could be cropped")
-    return np.stack(images), np.stack(labels).astype(np.float64)
+    frames = _croppable(lambda i: perfect_refined_frame(seed, i, size, cube_mm), start, n)
+    return np.stack([f[0] for f in frames]), np.stack([f[1] for f in frames]).astype(np.float64)
 
 
 def paired_hand_views(n: int, seed: int, size: int, cube_mm: float, start: int = 0
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hands start .. start + n - 1 whose crops are defined in both views: (N, S, S)
     uint16 synthetic, (N, S, S) uint16 stand-in, (N, 28) float64 labels."""
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    views = []
-    for index in range(start, start + n):
-        try:
-            views.append(paired_hand_view(seed, index, size, cube_mm))
-        except CropError:
-            continue
-    if not views:
-        raise ValueError(f"none of hands {start}..{start + n - 1} could be cropped")
+    views = _croppable(lambda i: paired_hand_view(seed, i, size, cube_mm), start, n)
     synthetic, real, labels = (np.stack([v[k] for v in views]) for k in range(3))
     return synthetic, real, labels.astype(np.float64)
