@@ -7,7 +7,7 @@ from prefect import flow
 
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
-from tasks.evaluate_refiner import evaluate_refiner
+from tasks.evaluate_refiner import evaluate_refiner, synthetic_realism
 from tasks.gather import gather
 from tasks.label_reader import label_reader_for
 from tasks.params import TrainRefiner, resolve_workers
@@ -20,10 +20,13 @@ def train_refiner_flow(cfg: TrainRefiner, domain: str) -> dict:
     reader = label_reader_for(cfg, domain)
     # The candidates train side by side (a process each, cfg.threads torch threads each).
     paths = {seed: candidate_paths(cfg, seed) for seed in cfg.seeds}
+    # The judge on raw synthetic images is the same for every candidate: once, first, so
+    # that it overlaps the candidates' training.
+    synthetic_c2st = synthetic_realism.submit(cfg, domain)
     trained = {seed: train_refiner.submit(cfg, domain, seed, p.model, p.curves, reader)
                for seed, p in paths.items()}
     judged = {seed: evaluate_refiner.submit(cfg, trained[seed].result(), domain, p.model,
-                                            p.metrics, p.samples)
+                                            p.metrics, p.samples, synthetic_c2st.result())
               for seed, p in paths.items()}
     results = gather(list(judged.values()), f"train-refiner-{domain}: judged", "candidates")
     candidates = dict(zip(judged, results, strict=True))

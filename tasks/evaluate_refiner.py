@@ -59,14 +59,22 @@ def load_refiner(path: Path) -> tuple[Refiner, dict[str, Any]]:
 def refine_images(refiner: Refiner, images: np.ndarray, batch_size: int = 256,
                   domain: Domain = GAZE) -> np.ndarray:
     """(N, H, W) stored pixels -> (N, H, W) refined, same dtype."""
-    x = _unit(images, domain)
+    x = unit_tensor(images, domain)
     out = torch.cat([refiner(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
     return domain.from_unit(out.squeeze(1).numpy())
 
 
-def _unit(images: np.ndarray, domain: Domain) -> torch.Tensor:
+def unit_tensor(images: np.ndarray, domain: Domain) -> torch.Tensor:
     """(N, H, W) stored pixels -> (N, 1, H, W) float32 in [-1, 1]."""
     return torch.from_numpy(domain.to_unit(images)).unsqueeze(1)
+
+
+def load_real_draw(shards: Path, n: int, domain: Domain) -> np.ndarray:
+    """(n, H, W): the judges' draw of real_train images (JUDGE_SEED), images only: no
+    real label is decoded."""
+    source = IndexedImages(shards / "real_train" / "index.json", domain)
+    picks = torch.randperm(len(source), generator=torch.Generator().manual_seed(JUDGE_SEED))
+    return np.stack([source[int(i)] for i in picks[:n]])
 
 
 def load_labeled(split_dir: Path, limit: int, domain: Domain
@@ -124,10 +132,10 @@ def _hand_metrics(cfg: TrainRefiner, domain: Domain, syn_x: np.ndarray, syn_y: n
     cube_mm = float(np.mean([a["cube_mm"] for a in annotations]))  # [-1, 1] spans the cube
     out = {"mean_abs_change_mm": round(change * cube_mm / 2.0, 3)}
     for suffix, (x, y) in (("", judge_set(domain, syn_x, syn_y)), ("_plain", (syn_x, syn_y))):
-        regressor = train_label_regressor(_unit(x, domain), y, LabelRegressorConfig(
+        regressor = train_label_regressor(unit_tensor(x, domain), y, LabelRegressorConfig(
             steps=cfg.regressor_steps, seed=JUDGE_SEED))
-        shift = point_shift(regressor.predict(_unit(syn_x, domain)),
-                            regressor.predict(_unit(refined_x, domain)))  # (N, 14) crop px
+        shift = point_shift(regressor.predict(unit_tensor(syn_x, domain)),
+                            regressor.predict(unit_tensor(refined_x, domain)))  # (N, 14) crop px
         out[f"joint_shift{suffix}_px"] = round(float(shift.mean()), 3)
         out[f"joint_shift{suffix}_median_px"] = round(float(np.median(shift)), 3)
         out[f"joint_shift{suffix}_px_224"] = round(float(shift.mean()) * PAPER_HAND_SIZE
@@ -141,12 +149,27 @@ SHIFT_METRIC: dict[str, str] = {"gaze": "gaze_shift_deg", "hand": "joint_shift_p
 REALISM_METRIC = "c2st_refined_vs_real"
 
 
+@task(name="synthetic-realism", cache_policy=NO_CACHE)
+def synthetic_realism(cfg: TrainRefiner, domain_name: str) -> float:
+    """`c2st_synthetic_vs_real`: the judge on the raw synthetic images, the same for
+    every candidate (computed once per stage)."""
+    domain = get_domain(domain_name)
+    torch.set_num_threads(resolve_workers(cfg.threads))
+    shards = Path(cfg.shards_dir)
+    syn_x = load_labeled(shards / "synthetic", cfg.eval_samples, domain)[0]
+    real_x = load_real_draw(shards, cfg.eval_samples, domain)
+    return round(c2st_accuracy(unit_tensor(syn_x, domain), unit_tensor(real_x, domain),
+                               steps=cfg.c2st_steps, seed=JUDGE_SEED), 4)
+
+
 @task(name="evaluate-refiner", cache_policy=NO_CACHE)
 def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any], domain_name: str,
                      model_file: Path | None = None, metrics_file: Path | None = None,
-                     samples_file: Path | None = None) -> dict[str, Any]:
+                     samples_file: Path | None = None,
+                     synthetic_c2st: float | None = None) -> dict[str, Any]:
     """Judge one refiner (cfg.model_file by default) without real labels; write its
-    metrics and sample grid (cfg's files by default); return the metrics."""
+    metrics and sample grid (cfg's files by default); return the metrics.
+    `synthetic_c2st`: synthetic_realism's figure when the caller has it (else computed)."""
     domain = get_domain(domain_name)
     model_file = Path(cfg.model_file) if model_file is None else model_file
     metrics_file = Path(cfg.metrics_file) if metrics_file is None else metrics_file
@@ -155,18 +178,16 @@ def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any], domain_name: s
     refiner, state = load_refiner(model_file)
     shards = Path(cfg.shards_dir)
     syn_x, syn_y, annotations = load_labeled(shards / "synthetic", cfg.eval_samples, domain)
-    real_source = IndexedImages(shards / "real_train" / "index.json", domain)  # images only
-    picks = torch.randperm(len(real_source), generator=torch.Generator().manual_seed(JUDGE_SEED))
-    real_x = np.stack([real_source[int(i)] for i in picks[:cfg.eval_samples]])
+    real_x = load_real_draw(shards, cfg.eval_samples, domain)
     refined_x = refine_images(refiner, syn_x, domain=domain)
 
     change = float(np.abs(domain.to_unit(refined_x) - domain.to_unit(syn_x)).mean())
-    syn_u, refined_u, real_u = (_unit(x, domain) for x in (syn_x, refined_x, real_x))
+    refined_u, real_u = (unit_tensor(x, domain) for x in (refined_x, real_x))
     metrics = {
         "steps": int(state["step"]),
         "seed": int(state["config"]["seed"]),
-        "c2st_synthetic_vs_real": round(c2st_accuracy(syn_u, real_u, steps=cfg.c2st_steps,
-                                                      seed=JUDGE_SEED), 4),
+        "c2st_synthetic_vs_real": (synthetic_realism.fn(cfg, domain_name)
+                                   if synthetic_c2st is None else synthetic_c2st),
         REALISM_METRIC: round(c2st_accuracy(refined_u, real_u, steps=cfg.c2st_steps,
                                             seed=JUDGE_SEED), 4),
         "mean_abs_change": round(change, 5),

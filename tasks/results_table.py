@@ -162,12 +162,31 @@ def label_shift_floor_markdown(floor_file: Path) -> list[str]:
     ]
 
 
+def c2st_power_markdown(power_file: Path) -> list[str]:
+    """The realism judge at several training lengths, from experiments.c2st_power's JSON
+    (either domain): one row per set, one column per length."""
+    f = _read_json(power_file)
+    steps = [str(k) for k in f["steps"]]
+    rows = [[name.replace("_", " "), *(f"{by_steps[k]:.3f}" for k in steps)]
+            for name, by_steps in f["c2st"].items()]
+    return [
+        f"#### How long the realism judge trains (`{power_file.as_posix()}`)",
+        f"`python -m experiments.c2st_power --domain {f['domain']}` reads the stage's C2ST "
+        f"judge ({f['n_per_set']} images a set against unlabeled real_train images; 0.5 = "
+        f"indistinguishable) after each number of training steps; the stage uses "
+        f"{f['stage_c2st_steps']}. The perfect refiner is the stand-in camera's own view of "
+        f"other synthetic scenes, the best any refiner can score.",
+        md_table(["set", *(f"{k} steps" for k in steps)], rows),
+    ]
+
+
 def _ceiling_parts(ceiling_dir: Path | None, domain: str) -> list[str]:
     if ceiling_dir is None:
         return []
     parts = []
     for name, markdown in (("ceiling", ceiling_markdown),
-                           ("label_shift_floor", label_shift_floor_markdown)):
+                           ("label_shift_floor", label_shift_floor_markdown),
+                           ("c2st_power", c2st_power_markdown)):
         path = ceiling_dir / f"{domain}_{name}.json"
         parts += markdown(path) if path.exists() else []
     return parts

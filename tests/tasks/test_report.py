@@ -218,3 +218,18 @@ def test_results_markdown_shows_the_label_shift_floor(dirs: tuple[Path, Path],
     assert "How far a perfect refiner moves the label judge" in md
     assert ("a perfect refiner's `gaze_shift_deg` is **10.14**, against the pipeline's "
             "refiners' 7.67 published (seed 0: 6.57, seed 1: 7.67)") in md
+
+
+def test_results_markdown_shows_the_realism_judge_by_training_length(
+        dirs: tuple[Path, Path], tmp_path: Path) -> None:
+    assert "How long the realism judge trains" not in results_markdown(
+        dirs[0], "gaze", ceiling_dir=tmp_path)
+    (tmp_path / "gaze_c2st_power.json").write_text(json.dumps({
+        "domain": "gaze", "n_per_set": 2000, "stage_c2st_steps": 1000, "steps": [200, 1000],
+        "c2st": {"synthetic": {"200": 0.9745, "1000": 0.995},
+                 "refined_seed0": {"200": 0.569, "1000": 0.9935}}}))
+    md = results_markdown(dirs[0], "gaze", ceiling_dir=tmp_path)
+    assert "How long the realism judge trains (`" in md
+    assert "the stage uses 1000" in md
+    assert "| set | 200 steps | 1000 steps |" in md
+    assert "| refined seed0 | 0.569 | 0.994 |" in md
