@@ -26,10 +26,15 @@ from PIL import Image
 from simgan_core.hand.depth_png import unpack_depth_rgb
 from simgan_core.hand.joints import FRAME_H, FRAME_W, NYU_JOINT_NAMES
 from simgan_core.ingest_records import EmptySourceError, FormatError
+from simgan_core.matfile_size import inflated_size
 
 JOINT_DATA_NAME = "joint_data.mat"
 PREFIXES = ("depth", "synthdepth")
 _N_JOINTS = len(NYU_JOINT_NAMES)
+# The release's largest, train/joint_data.mat: joint_uvd and joint_xyz, each (3, 72757,
+# 36, 3) float64, ~189 MB apiece, ~378 MB inflated. 1 GiB is 2.8x that and bounds what
+# loadmat may allocate for a hostile file (a few kB of zlib inflating to many GB).
+MAX_JOINT_DATA_INFLATED_BYTES = 1 << 30
 
 
 def frame_name(prefix: str, kinect: int, number: int) -> str:
@@ -139,6 +144,16 @@ def _joint_array(mat: dict, name: str, path: Path) -> np.ndarray:
 def read_joint_data(path: Path) -> JointData:
     """Load `joint_data.mat` (MATLAB v5, as released) with scipy.io.loadmat, checked."""
     path = Path(path)
+    try:
+        inflated = inflated_size(path, MAX_JOINT_DATA_INFLATED_BYTES)  # bounded memory
+    except FileNotFoundError:
+        raise FormatError("file not found", str(path)) from None
+    except OSError as err:
+        raise FormatError(f"unreadable: {type(err).__name__}: {err}", str(path)) from None
+    if inflated > MAX_JOINT_DATA_INFLATED_BYTES:
+        raise FormatError(f"inflates to more than MAX_JOINT_DATA_INFLATED_BYTES "
+                          f"({MAX_JOINT_DATA_INFLATED_BYTES} bytes); the release's largest "
+                          "holds about 378 MB", str(path))
     try:
         mat = scipy.io.loadmat(str(path))
     except FileNotFoundError:

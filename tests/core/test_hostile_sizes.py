@@ -21,13 +21,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.io
+from nyu_layout import write_joint_data
 from PIL import Image, ImageFile
 
 from simgan_core.domain import GAZE
 from simgan_core.gaze.crop import crop_gray, eye_crop_box
 from simgan_core.gaze.mpiigaze_reader import MAX_DAY_INFLATED_BYTES, iter_mpiigaze
+from simgan_core.hand import nyu_reader
 from simgan_core.hand.joints import FRAME_H, FRAME_W
-from simgan_core.hand.nyu_reader import decode_depth_png
+from simgan_core.hand.nyu_reader import decode_depth_png, read_joint_data
 from simgan_core.ingest_records import FormatError, Quarantined
 from simgan_core.matfile_size import inflated_size
 from simgan_core.shards import (
@@ -102,17 +104,23 @@ def write_day(root: Path, extra_zeros: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     scipy.io.savemat(path, day_content(), do_compression=True)
     if extra_zeros:
-        assert path.read_bytes()[126:128] == b"IM"  # little endian, as written here
-        pad = -extra_zeros % 8
-        sub = (struct.pack("<IIII", 6, 8, 9, 0)  # array flags: class mxUINT8
-               + struct.pack("<IIii", 5, 8, extra_zeros, 1)  # dimensions (n, 1)
-               + struct.pack("<II", 1, 4) + b"junk\0\0\0\0"  # name, padded to 8
-               + struct.pack("<II", 2, extra_zeros))  # miUINT8 real part: n bytes follow
-        matrix = struct.pack("<II", 14, len(sub) + extra_zeros + pad) + sub
-        stream = zlib_of(matrix, extra_zeros + pad)
-        with open(path, "ab") as f:
-            f.write(struct.pack("<II", 15, len(stream)) + stream)
+        append_compressed_zeros(path, extra_zeros)
     return path
+
+
+def append_compressed_zeros(path: Path, n: int) -> None:
+    """Append to a little-endian v5 .mat a compressed uint8 variable `junk` of n zero
+    bytes: a few kB on disk that loadmat would inflate whole."""
+    assert path.read_bytes()[126:128] == b"IM"  # little endian, as written here
+    pad = -n % 8
+    sub = (struct.pack("<IIII", 6, 8, 9, 0)  # array flags: class mxUINT8
+           + struct.pack("<IIii", 5, 8, n, 1)  # dimensions (n, 1)
+           + struct.pack("<II", 1, 4) + b"junk\0\0\0\0"  # name, padded to 8
+           + struct.pack("<II", 2, n))  # miUINT8 real part: n bytes follow
+    matrix = struct.pack("<II", 14, len(sub) + n + pad) + sub
+    stream = zlib_of(matrix, n + pad)
+    with open(path, "ab") as f:
+        f.write(struct.pack("<II", 15, len(stream)) + stream)
 
 
 @pytest.fixture
@@ -256,6 +264,19 @@ def test_day_file_inflating_to_650_mb_is_quarantined_by_name(tmp_path: Path) -> 
     assert out[0].reason.startswith("inflates to more than MAX_DAY_INFLATED_BYTES (268435456")
 
 
+def test_joint_data_inflating_past_the_cap_is_refused_by_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "joint_data.mat"
+    write_joint_data(path, np.zeros((1, 3, 36, 3)), np.zeros((1, 3, 36, 3)))
+    assert read_joint_data(path).n_frames == 3
+    monkeypatch.setattr(nyu_reader, "MAX_JOINT_DATA_INFLATED_BYTES", 4 * _BLOCK)
+    append_compressed_zeros(path, 5 * _BLOCK)  # inflates past the (lowered) cap
+    assert path.stat().st_size < _BLOCK
+    with pytest.raises(FormatError, match=r"joint_data\.mat: inflates to more than "
+                                          r"MAX_JOINT_DATA_INFLATED_BYTES \(4194304 bytes\)"):
+        read_joint_data(path)
+
+
 # --- 5. peak memory, in a child process per case ---------------------------------------
 
 CHILD = r"""
@@ -271,7 +292,8 @@ try:
         margin = np.zeros((16, 2)); margin[8] = (350 + s, 240 + s)
         crop_gray(image, eye_crop_box(margin, np.tile((290 + s, 240 + s), (7, 1))), (36, 60))
     elif case == "nyu":
-        from simgan_core.hand.nyu_reader import decode_depth_png
+        from simgan_core.hand import nyu_reader
+from simgan_core.hand.nyu_reader import decode_depth_png, read_joint_data
         decode_depth_png(arg)
     elif case == "mat":
         from simgan_core.gaze.mpiigaze_reader import iter_mpiigaze
