@@ -2,12 +2,12 @@
 of the same layers (benchmarks/eager_simgan.py), in the same run.
 
 Two architectures at 35 x 55, batch 32 (the paper's gaze refiner and discriminator; the
-pipeline's default gaze refiner and local critic), 2 torch threads. For each, the
-trainer as the pipeline runs it (SimGANTrainer: channels_last, the history buffer,
-the weight average, `cpu_precision: auto`) and the eager loop time one round (2 refiner
-steps + 1 discriminator step, after 32 rounds have put 512 images in the history),
-and the refine stage's inference path (`torch_refine_fn`, float32) and an eager forward
-time refinement (batch 256).
+pipeline's default gaze refiner and its critic, the paper's at half width), 2 torch
+threads. For each, the trainer as the pipeline runs it (SimGANTrainer: channels_last,
+the history buffer, the weight average, `cpu_precision: auto`) and the eager loop time
+one round (2 refiner steps + 1 discriminator step, after 32 rounds have put 512 images
+in the history), and the refine stage's inference path (`torch_refine_fn`, float32)
+and an eager forward time refinement (batch 256).
 
 - The FLOP bound: the measured float32 torch.mm rate of a 1024^3 product in the same
   process. A round's FLOPs are counted from the convolutions (models.py): a refiner step
@@ -27,7 +27,8 @@ import sys
 
 from benchmarks._common import matmul_flops_per_s, timed
 
-ARCHS = {"paper_gaze": ("paper_gaze", "paper_gaze"), "default_gaze": ("default_gaze", "local_gaze")}
+ARCHS = {"paper_gaze": ("paper_gaze", "paper_gaze"),
+         "default_gaze": ("default_gaze", "default_gaze")}  # (refiner, critic) presets
 HW = (35, 55)
 BATCH = 32
 REFINE_BATCH = 256

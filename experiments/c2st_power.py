@@ -10,9 +10,10 @@ judge (its images, seed and real draw: tasks/evaluate_refiner.py), for:
 - the raw synthetic images (a judge with power must tell these from real ones);
 - every committed candidate refiner of the stage (`candidates_dir/seed<k>.pt`);
 - with the built-in stand-in only (`--perfect`): the stand-in camera's own view of other
-  synthetic scenes, what a perfect refiner outputs. Its figure is the best any refiner
-  can score at that length (above 0.5 where the scenes differ from real_train's in more
-  than appearance, or where the classifier learns its training images by heart).
+  synthetic scenes, what a perfect refiner outputs: what a refiner that changes the
+  appearance exactly as the camera does scores at that length (above 0.5 where the
+  scenes differ from real_train's in more than appearance, or where the classifier
+  learns its training images by heart).
 
 It reads no label at all. Writes experiments/results/<domain>_c2st_power.json.
 """

@@ -175,7 +175,9 @@ def c2st_power_markdown(power_file: Path) -> list[str]:
         f"judge ({f['n_per_set']} images a set against unlabeled real_train images; 0.5 = "
         f"indistinguishable) after each number of training steps; the stage uses "
         f"{f['stage_c2st_steps']}. The perfect refiner is the stand-in camera's own view of "
-        f"other synthetic scenes, the best any refiner can score.",
+        f"other synthetic scenes: what a refiner that changed the appearance exactly as "
+        f"the camera does would score (a refiner a little below it is within the judge's "
+        f"noise, or matches real_train in more than appearance).",
         md_table(["set", *(f"{k} steps" for k in steps)], rows),
     ]
 
