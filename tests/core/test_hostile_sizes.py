@@ -292,8 +292,7 @@ try:
         margin = np.zeros((16, 2)); margin[8] = (350 + s, 240 + s)
         crop_gray(image, eye_crop_box(margin, np.tile((290 + s, 240 + s), (7, 1))), (36, 60))
     elif case == "nyu":
-        from simgan_core.hand import nyu_reader
-from simgan_core.hand.nyu_reader import decode_depth_png, read_joint_data
+        from simgan_core.hand.nyu_reader import decode_depth_png
         decode_depth_png(arg)
     elif case == "mat":
         from simgan_core.gaze.mpiigaze_reader import iter_mpiigaze

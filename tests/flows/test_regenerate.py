@@ -241,11 +241,20 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
         log.close()
 
 
-def _read_logs(client: object, flow_run_id: object) -> str:
+def _read_logs(client: object, flow_run_id: object, until: tuple[str, ...] = (),
+               timeout: float = 30.0) -> str:
+    """The run's log messages. A run's logs reach the API in batches, also after it ends
+    (the runner's log worker), so this polls until every text of `until` is among them or
+    `timeout` s have passed, and returns what there is then."""
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
-    logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
-    return "\n".join(log.message for log in logs)
+    deadline = time.monotonic() + timeout
+    while True:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+        text = "\n".join(log.message for log in logs)
+        if all(t in text for t in until) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.5)
 
 
 @pytest.mark.slow
@@ -287,7 +296,7 @@ def test_served_deployment_regenerates_and_publishes(
                           "shard_index_glob": "data/shards/*/index.json"}
             run = run_deployment("regenerate/test", parameters=tiny_paths, timeout=120,
                                  poll_interval=1)
-            logs = _read_logs(client, run.id)
+            logs = _read_logs(client, run.id, until=("Running stage 'make'",))
             assert run.state.is_completed(), logs
             artifacts = {a.key: a for a in client.read_artifacts(
                 artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(
@@ -336,8 +345,9 @@ def test_prefect_yaml_deployment_on_a_process_worker_fails_with_the_stage_error(
         prefect("worker", "start", "--pool", "simgan-process", "--run-once", "--limit", "1",
                 cwd=tmp_path)
         state = client.read_flow_run(run.id).state
-        logs = _read_logs(client, run.id)
+        expected = (f"ValueError: {FAIL_MARKER}: calibration file is corrupt",
+                    "failed to reproduce 'make'", "has no default DVC remote: no pull, no push")
+        logs = _read_logs(client, run.id, until=expected)
     assert state.is_failed(), logs
-    assert f"ValueError: {FAIL_MARKER}: calibration file is corrupt" in logs
-    assert "failed to reproduce 'make'" in logs
-    assert "has no default DVC remote: no pull, no push" in logs
+    for text in expected:
+        assert text in logs
