@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from experiments.common import domain_parser, render_parts, write_result
-from experiments.label_shift_floor import _views
+from experiments.label_shift_floor import PAIRED_VIEWS, views_part
 from simgan_core.domain import get_domain
 from simgan_core.parallel import default_workers
 from simgan_core.realism import c2st_accuracy
@@ -52,7 +52,7 @@ def _parse_steps(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = domain_parser(__doc__.splitlines()[0], ("gaze", "hand"),
+    parser = domain_parser(__doc__.splitlines()[0], PAIRED_VIEWS,
                            "images per set (default: the stage's eval_samples)", "c2st_power")
     parser.add_argument("--steps", type=_parse_steps, default=[200, 1000, 3000],
                         help="classifier training lengths, comma-separated")
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> dict:
         sets[f"refined_{path.stem}"] = refine_images(refiner, syn_x, domain=domain)
         critics[f"refined_{path.stem}"] = state["config"]["discriminator"]
     if args.perfect:
-        sets["perfect_refiner"] = render_parts(_views, args.domain, params, n,
+        sets["perfect_refiner"] = render_parts(views_part, args.domain, params, n,
                                                default_workers())[1]
     torch.set_num_threads(THREADS)
     figures: dict[str, dict[str, float]] = {name: {} for name in sets}

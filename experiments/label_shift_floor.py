@@ -50,7 +50,8 @@ def _hand_views(params: Params, start: int, n: int) -> Views:
 PAIRED_VIEWS = {"gaze": _gaze_views, "hand": _hand_views}
 
 
-def _views(domain: str, params: Params, chunk: tuple[int, int]) -> Views:
+def views_part(domain: str, params: Params, chunk: tuple[int, int]) -> Views:
+    """Scenes chunk[0]:chunk[1] of the domain, drawn by the simulator and the stand-in."""
     start, stop = chunk
     return PAIRED_VIEWS[domain](params, start, stop - start)
 
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.monotonic()
     workers = default_workers()
     n = args.n or cfg.eval_samples
-    synthetic, stand_in, labels = render_parts(_views, domain, params, n, workers)
+    synthetic, stand_in, labels = render_parts(views_part, domain, params, n, workers)
     torch.set_num_threads(workers)
     dom = get_domain(domain)
     change = float(np.abs(dom.to_unit(stand_in) - dom.to_unit(synthetic)).mean())
