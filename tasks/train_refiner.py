@@ -17,7 +17,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,26 +46,26 @@ def _print_log(fmt: str, *args: object) -> None:
     print(fmt % args, flush=True)
 
 
+# SimGANConfig's fields that the stage derives instead of copying from its params
+# section: the presets by name, the image size from the domain, one seed of cfg.seeds,
+# the resolved CPU precision. Every other field of the same name is copied as given;
+# adam_betas and amp keep the core's defaults (no setting in params.yaml).
+DERIVED_FIELDS = ("refiner", "discriminator", "image_hw", "seed", "cpu_precision")
+CORE_DEFAULTS = ("adam_betas", "amp")
+
+
 def simgan_config(cfg: TrainRefiner, domain: Domain = GAZE, seed: int | None = None
                   ) -> SimGANConfig:
-    """The params section train_refiner_<domain> -> the core's typed config (presets
-    looked up by name; image size from the domain); `seed` defaults to the first of
-    cfg.seeds."""
-    for name, presets in (("refiner", REFINER_PRESETS), ("discriminator", DISCRIMINATOR_PRESETS)):
-        if getattr(cfg, name) not in presets:
-            raise ValueError(f"train_refiner_{domain.name}.{name}: unknown preset "
-                             f"{getattr(cfg, name)!r}; known: {sorted(presets)}")
-    refiner = replace(REFINER_PRESETS[cfg.refiner], residual=cfg.refiner_output == "residual")
+    """The params section train_refiner_<domain> -> the core's typed config. The schema
+    (tasks/params.py) declares each setting once under SimGANConfig's own name, so the
+    settings pass through by name; `seed` defaults to the first of cfg.seeds."""
+    same = {f.name: getattr(cfg, f.name) for f in fields(SimGANConfig)
+            if f.name not in DERIVED_FIELDS and f.name in type(cfg).model_fields}
     return SimGANConfig(
-        refiner=refiner,
+        **same,
+        refiner=replace(REFINER_PRESETS[cfg.refiner], residual=cfg.refiner_output == "residual"),
         discriminator=DISCRIMINATOR_PRESETS[cfg.discriminator],
-        image_hw=domain.image_hw, disc_mode=cfg.disc_mode, psi=cfg.psi, lambda_reg=cfg.lambda_reg,
-        history_size=cfg.history_size, use_history=cfg.use_history,
-        history_dtype=cfg.history_dtype, refiner_lr=cfg.refiner_lr, disc_lr=cfg.disc_lr,
-        optimizer=cfg.optimizer, batch_size=cfg.batch_size,
-        pretrain_refiner_steps=cfg.pretrain_refiner_steps,
-        pretrain_disc_steps=cfg.pretrain_disc_steps, kg=cfg.kg, kd=cfg.kd, steps=cfg.steps,
-        refiner_ema=cfg.refiner_ema, lambda_task=cfg.lambda_task,
+        image_hw=domain.image_hw,
         seed=cfg.seeds[0] if seed is None else seed,
         # resolved here, so the checkpoint key and refiner.pt name what was used
         cpu_precision=cpu_precision_for(cfg.cpu_precision, domain),

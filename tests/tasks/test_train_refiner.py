@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,9 @@ import yaml
 
 from simgan_core.domain import GAZE, HAND
 from simgan_core.refiner.device import cpu_has_native_bf16
+from simgan_core.refiner.trainer import SimGANConfig
 from tasks.params import TrainRefinerGaze
-from tasks.train_refiner import run_key, simgan_config
+from tasks.train_refiner import CORE_DEFAULTS, DERIVED_FIELDS, run_key, simgan_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +26,20 @@ def test_presets_are_looked_up_by_name() -> None:
     assert simgan_config(_cfg(refiner="paper_gaze")).refiner.maps == 64
     with pytest.raises(ValueError, match=r"refiner\n.*unknown preset 'huge'"):
         _cfg(refiner="huge")  # refused when the params load, before any training
+
+
+def test_every_core_setting_is_a_schema_field_or_derived() -> None:
+    """A SimGANConfig field the schema does not declare (and the stage does not derive)
+    would silently keep the core's default: each setting is declared once, by name."""
+    schema = set(TrainRefinerGaze.model_fields)
+    unset = {f.name for f in fields(SimGANConfig)} - schema - set(DERIVED_FIELDS)
+    assert unset == set(CORE_DEFAULTS)
+
+
+def test_settings_pass_through_by_name() -> None:
+    cfg = simgan_config(_cfg(lambda_reg=0.25, kg=3, history_dtype="float32"), HAND, seed=7)
+    assert (cfg.lambda_reg, cfg.kg, cfg.history_dtype, cfg.seed) == (0.25, 3, "float32", 7)
+    assert cfg.image_hw == HAND.image_hw
 
 
 def test_run_key_follows_config_and_data_but_not_length(tmp_path: Path) -> None:
