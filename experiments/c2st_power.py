@@ -28,10 +28,10 @@ import torch
 from experiments.common import domain_parser, render_parts, write_result
 from experiments.label_shift_floor import PAIRED_VIEWS, views_part
 from simgan_core.domain import get_domain
+from simgan_core.label_judge import JUDGE_SEED
 from simgan_core.parallel import default_workers
 from simgan_core.realism import c2st_accuracy
 from tasks.evaluate_refiner import (
-    JUDGE_SEED,
     REALISM_METRIC,
     load_labeled,
     load_real_draw,

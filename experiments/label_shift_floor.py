@@ -29,7 +29,6 @@ from simgan_core.domain import get_domain
 from simgan_core.gaze.stand_in_pairs import paired_views
 from simgan_core.hand.stand_in_pairs import paired_hand_views
 from simgan_core.parallel import default_workers
-from tasks.evaluate_refiner import LABEL_METRICS, SHIFT_METRIC
 from tasks.params import Params, load_params
 
 PAIR_SEED = 4711  # not a simulator seed of params.yaml: other scenes than the corpus
@@ -72,8 +71,9 @@ def main(argv: list[str] | None = None) -> dict:
     # The stage's judge and figures, with the stand-in's view in the place of R(x); the
     # hand figures convert by the crop cube that every hand annotation carries.
     annotations = [{"cube_mm": params.ingest_hand.cube_mm}]
-    perfect = LABEL_METRICS[domain](cfg, dom, synthetic, labels, annotations, stand_in, change)
-    key = SHIFT_METRIC[domain]
+    perfect = dom.label_shift(dom, synthetic, labels, annotations, stand_in, change,
+                              cfg.regressor_steps)
+    key = dom.shift_metric
     refiner = json.loads(Path(cfg.metrics_file).read_text())
     result = {
         "domain": domain,

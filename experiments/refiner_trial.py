@@ -25,7 +25,7 @@ import yaml
 from experiments.common import RESULTS
 from simgan_core.atomic import atomic_write_text
 from simgan_core.domain import get_domain
-from tasks.evaluate_refiner import REALISM_METRIC, SHIFT_METRIC, evaluate_refiner
+from tasks.evaluate_refiner import REALISM_METRIC, evaluate_refiner
 from tasks.params import TrainRefiner, load_params
 from tasks.train_refiner import run_training
 
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict:
                             model_file=work / "refiner.pt", curves_file=work / "curves.csv")
     metrics = evaluate_refiner.fn(cfg, training, args.domain, work / "refiner.pt",
                                   work / "metrics.json", work / "samples.png")
-    shift = SHIFT_METRIC[args.domain]
+    shift = get_domain(args.domain).shift_metric
     committed = Path(stage.metrics_file)
     default = (json.loads(committed.read_text()).get("refiner_seeds", {}).get(str(args.seed))
                if committed.exists() else None)

@@ -9,18 +9,30 @@ is written once against `Domain`:
   [-1, 1] range (`to_unit` / `from_unit`, inverse of each other up to rounding);
 - annotation: the JSON keys a canonical sample must carry (`required_keys`) and the
   label vector an estimator learns (`label_vector`);
-- judging: which estimator family and which metric keys evaluate it.
+- judging: which estimator family and which metric keys evaluate it;
+- held out: the unit real_test must not share with any training split (`leak_unit`);
+- label shift: the figures a synthetic-trained model gives on x and R(x)
+  (`label_shift`), and the one of them that candidate selection reads (`shift_metric`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 HEADLINE_KEYS = {"ratio": "refined_over_synthetic", "gap_closed": "refined_gap_closed"}
+# What real_test holds out from every training split: whole subjects (MPIIGaze's people),
+# or a folder of its own (NYU's test/, whose poses no training split may render).
+LEAK_UNITS = ("subject", "folder")
+
+# (domain, synthetic images (N, H, W), their labels (N, L), their annotations, refined
+#  images (N, H, W), mean |R(x) - x| in [-1, 1] units, the judge's training steps)
+#  -> the domain's label-shift figures, by metrics key
+LabelShift = Callable[["Domain", np.ndarray, np.ndarray, Sequence[Mapping[str, Any]],
+                       np.ndarray, float, int], dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -38,11 +50,17 @@ class Domain:
     # the whole gap to real labels closed, 0 = none of it).
     headline_metric: str
     headline: str
+    leak_unit: str  # one of LEAK_UNITS
+    label_shift: LabelShift
+    shift_metric: str  # the key of label_shift's figures that candidate selection reads
 
     def __post_init__(self) -> None:
         if self.headline not in HEADLINE_KEYS or self.headline_metric not in self.metrics:
             raise ValueError(f"domain {self.name}: headline {self.headline!r} on "
                              f"{self.headline_metric!r} (one of {self.metrics})")
+        if self.leak_unit not in LEAK_UNITS:
+            raise ValueError(f"domain {self.name}: leak_unit {self.leak_unit!r} "
+                             f"(one of {LEAK_UNITS})")
 
     @property
     def headline_key(self) -> str:
@@ -84,6 +102,18 @@ def _hand_label(annotation: Mapping[str, Any]) -> np.ndarray:
     return np.asarray(annotation["joints_uv"], dtype=np.float64).reshape(-1)
 
 
+def _gaze_label_shift(*args: Any) -> dict[str, float]:
+    from simgan_core.gaze.label_judge import gaze_label_shift  # torch: imported when judged
+
+    return gaze_label_shift(*args)
+
+
+def _hand_label_shift(*args: Any) -> dict[str, float]:
+    from simgan_core.hand.label_judge import hand_label_shift
+
+    return hand_label_shift(*args)
+
+
 GAZE = Domain(
     name="gaze",
     image_hw=(35, 55),
@@ -94,6 +124,9 @@ GAZE = Domain(
     metrics=("mean_deg", "median_deg", "within_7deg"),
     headline_metric="mean_deg",
     headline="ratio",
+    leak_unit="subject",
+    label_shift=_gaze_label_shift,
+    shift_metric="gaze_shift_deg",
 )
 
 # The hand-pose domain: 16-bit depth crops (NYU's layout), in [-1, 1] within a metric
@@ -108,6 +141,9 @@ HAND = Domain(
     metrics=("pck_5px", "mean_px"),
     headline_metric="pck_5px",
     headline="gap_closed",
+    leak_unit="folder",
+    label_shift=_hand_label_shift,
+    shift_metric="joint_shift_px_224",
 )
 
 DOMAINS: dict[str, Domain] = {d.name: d for d in (GAZE, HAND)}

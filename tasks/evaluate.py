@@ -37,11 +37,7 @@ from tasks.train_estimator import load_estimator
 # The order of the results table; other names follow, sorted.
 TRAINING_SET_ORDER = ("synthetic", "synthetic_aug", "refined", "real_oracle")
 METRICS = ("mean_deg", "median_deg", "within_7deg")  # gaze's (simgan_core.domain.GAZE)
-SUBJECT_REQUIRED = {"gaze": True, "hand": False}  # MPIIGaze manifests always name subjects
 SOURCE_FILE = "source_file"  # a manifest column: the raw file, relative to its dataset root
-# Domains whose real_test is a folder of its own (NYU's test/): no training split may read
-# a file from it. (Gaze's held-out unit is the subject, checked above.)
-FOLDER_HELD_OUT = {"hand"}
 
 
 def _manifest(shards_dir: Path, split: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -57,10 +53,14 @@ def _folders(files: pd.Series) -> set[str]:
 
 
 def check_leak_free(shards_dir: Path, train_splits: set[str], domain: str) -> None:
-    """Raise ValueError naming the overlap when real_test leaks into any training data."""
+    """Raise ValueError naming the overlap when real_test leaks into any training data:
+    a shared sample key or source file always; a shared subject when any manifest names
+    subjects (which a domain held out by subject must); a shared source folder for a
+    domain held out by folder (Domain.leak_unit)."""
+    leak_unit = get_domain(domain).leak_unit
     test = _manifest(shards_dir, "real_test")
     real_train = _manifest(shards_dir, "real_train")
-    if SUBJECT_REQUIRED.get(domain, False) or {"subject"} <= set(test) & set(real_train):
+    if leak_unit == "subject" or {"subject"} <= set(test) & set(real_train):
         shared = sorted(set(test["subject"]) & set(real_train["subject"]))
         if shared:
             raise ValueError(f"real_test subjects {shared} are also in real_train, which "
@@ -77,7 +77,7 @@ def check_leak_free(shards_dir: Path, train_splits: set[str], domain: str) -> No
                 raise ValueError(f"{len(files)} real_test source files also feed the training "
                                  f"split {split!r}, e.g. {files[:3]}")
             folders = sorted(_folders(manifest[SOURCE_FILE]) & _folders(test[SOURCE_FILE]))
-            if domain in FOLDER_HELD_OUT and folders:
+            if leak_unit == "folder" and folders:
                 raise ValueError(f"the training split {split!r} comes from real_test's folder "
                                  f"{folders} (e.g. renders of the test poses): real_test must "
                                  "come from a folder no training split reads")

@@ -4,7 +4,8 @@ Every domain:
 - `c2st_synthetic_vs_real`, `c2st_refined_vs_real`: held-out accuracy of a fresh
   classifier telling each set from real_train images (0.5 = indistinguishable).
 - `mean_abs_change`: mean |R(x) - x| in the [-1, 1] image range.
-Per domain (the label a model reads off the image is domain-specific):
+Per domain (the label a model reads off the image is domain-specific: Domain.label_shift,
+in simgan_core/<domain>/label_judge.py):
 - gaze: `mean_abs_change_gray` (x 127.5: gray levels); `gaze_shift_deg` and
   `gaze_shift_median_deg`: the angle between a synthetic-trained gaze regressor's
   predictions on x and on R(x).
@@ -17,7 +18,6 @@ Per domain (the label a model reads off the image is domain-specific):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +27,14 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_output, atomic_write_text
-from simgan_core.augment import augment_batch
 from simgan_core.domain import GAZE, Domain, get_domain
-from simgan_core.estimator_family import estimator_augment
-from simgan_core.gaze.conventions import angular_error_deg
-from simgan_core.gaze.regressor import RegressorConfig, predict, train_regressor
 from simgan_core.grid import display_uint8, grid_scale, image_grid
 from simgan_core.image_source import IndexedImages
-from simgan_core.label_shift import LabelRegressorConfig, point_shift, train_label_regressor
+from simgan_core.label_judge import JUDGE_SEED
 from simgan_core.realism import c2st_accuracy
 from simgan_core.refiner.models import Refiner, RefinerConfig
 from simgan_core.shards import iter_samples
 from tasks.params import TrainRefiner, resolve_workers
-
-PAPER_HAND_SIZE = 224  # px: the paper's hand crops, the scale of its pixel metrics
-# The judges' seed (C2ST classifier, label-shift regressor, real images drawn): fixed, not
-# the refiner's, so that every candidate refiner meets the same judges.
-JUDGE_SEED = 0
-JUDGE_AUGMENTED_COPIES = 2  # augmented copies of each synthetic image the judge learns from
 
 
 def load_refiner(path: Path) -> tuple[Refiner, dict[str, Any]]:
@@ -93,59 +83,6 @@ def load_labeled(split_dir: Path, limit: int, domain: Domain
     return np.stack(images), np.stack(labels), annotations
 
 
-# (cfg, domain, synthetic images, their labels, their annotations, refined images,
-#  mean_abs_change in [-1, 1] units) -> the domain's own metrics
-LabelMetrics = Callable[[TrainRefiner, Domain, np.ndarray, np.ndarray, list[dict[str, Any]],
-                         np.ndarray, float], dict[str, float]]
-
-
-def judge_set(domain: Domain, images: np.ndarray, labels: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """What a robust label-shift judge learns from: the synthetic images and
-    JUDGE_AUGMENTED_COPIES copies passed through the domain's label-preserving
-    augmentation, with their (unchanged) labels. A judge trained on clean images only
-    reads appearance as label: on the stand-in gaze data its reading moves 6.3 deg under
-    that augmentation alone (robust judge: 2.1 deg), so it cannot tell a refiner that adds
-    noise and texture from one that moves the iris."""
-    rng = np.random.default_rng(JUDGE_SEED)
-    augment = estimator_augment(domain)
-    copies = [augment_batch(images, rng, augment) for _ in range(JUDGE_AUGMENTED_COPIES)]
-    return np.concatenate([images, *copies]), np.tile(labels, (1 + len(copies), 1))
-
-
-def _gaze_metrics(cfg: TrainRefiner, domain: Domain, syn_x: np.ndarray, syn_y: np.ndarray,
-                  annotations: list[dict[str, Any]], refined_x: np.ndarray,
-                  change: float) -> dict[str, float]:
-    out = {"mean_abs_change_gray": round(change * 127.5, 3)}
-    for suffix, (x, y) in (("", judge_set(domain, syn_x, syn_y)), ("_plain", (syn_x, syn_y))):
-        regressor = train_regressor(x, y, RegressorConfig(steps=cfg.regressor_steps,
-                                                          seed=JUDGE_SEED))
-        shift = angular_error_deg(predict(regressor, syn_x), predict(regressor, refined_x))
-        out[f"gaze_shift{suffix}_deg"] = round(float(shift.mean()), 3)
-        out[f"gaze_shift{suffix}_median_deg"] = round(float(np.median(shift)), 3)
-    return out
-
-
-def _hand_metrics(cfg: TrainRefiner, domain: Domain, syn_x: np.ndarray, syn_y: np.ndarray,
-                  annotations: list[dict[str, Any]], refined_x: np.ndarray,
-                  change: float) -> dict[str, float]:
-    cube_mm = float(np.mean([a["cube_mm"] for a in annotations]))  # [-1, 1] spans the cube
-    out = {"mean_abs_change_mm": round(change * cube_mm / 2.0, 3)}
-    for suffix, (x, y) in (("", judge_set(domain, syn_x, syn_y)), ("_plain", (syn_x, syn_y))):
-        regressor = train_label_regressor(unit_tensor(x, domain), y, LabelRegressorConfig(
-            steps=cfg.regressor_steps, seed=JUDGE_SEED))
-        shift = point_shift(regressor.predict(unit_tensor(syn_x, domain)),
-                            regressor.predict(unit_tensor(refined_x, domain)))  # (N, 14) crop px
-        out[f"joint_shift{suffix}_px"] = round(float(shift.mean()), 3)
-        out[f"joint_shift{suffix}_median_px"] = round(float(np.median(shift)), 3)
-        out[f"joint_shift{suffix}_px_224"] = round(float(shift.mean()) * PAPER_HAND_SIZE
-                                                   / domain.image_hw[1], 3)
-    return out
-
-
-LABEL_METRICS: dict[str, LabelMetrics] = {"gaze": _gaze_metrics, "hand": _hand_metrics}
-# The label-shift figure of each domain that the candidate selection reads.
-SHIFT_METRIC: dict[str, str] = {"gaze": "gaze_shift_deg", "hand": "joint_shift_px_224"}
 REALISM_METRIC = "c2st_refined_vs_real"
 
 
@@ -191,8 +128,8 @@ def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any], domain_name: s
         REALISM_METRIC: round(c2st_accuracy(refined_u, real_u, steps=cfg.c2st_steps,
                                             seed=JUDGE_SEED), 4),
         "mean_abs_change": round(change, 5),
-        **LABEL_METRICS[domain.name](cfg, domain, syn_x, syn_y, annotations, refined_x,
-                                     change),
+        **domain.label_shift(domain, syn_x, syn_y, annotations, refined_x, change,
+                             cfg.regressor_steps),
         "eval_samples": len(syn_x),
         "train_seconds": training.get("seconds"),
         "steps_per_s": training.get("steps_per_s"),

@@ -12,8 +12,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_output, atomic_write_text
+from simgan_core.domain import get_domain
 from simgan_core.refiner.selection import select_candidate
-from tasks.evaluate_refiner import REALISM_METRIC, SHIFT_METRIC
+from tasks.evaluate_refiner import REALISM_METRIC
 from tasks.params import TrainRefiner
 
 
@@ -45,7 +46,7 @@ def publish_selected(cfg: TrainRefiner, domain: str, candidates: dict[int, dict[
     one's model, curves and samples to the stage's own files, and write the stage's
     metrics: the chosen one's figures at the top level, every candidate's under
     `refiner_seeds`, and the choice under `selection`."""
-    seed, record = select_candidate(candidates, REALISM_METRIC, SHIFT_METRIC[domain])
+    seed, record = select_candidate(candidates, REALISM_METRIC, get_domain(domain).shift_metric)
     chosen = candidate_paths(cfg, seed)
     _copy(chosen.model, Path(cfg.model_file))
     _copy(chosen.curves, Path(cfg.curves_file))
