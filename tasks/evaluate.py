@@ -54,8 +54,8 @@ def _folders(files: pd.Series) -> set[str]:
 
 def check_leak_free(shards_dir: Path, train_splits: set[str], domain: str) -> None:
     """Raise ValueError naming the overlap when real_test leaks into any training data:
-    a shared sample key or source file always; a shared subject when any manifest names
-    subjects (which a domain held out by subject must); a shared source folder for a
+    a shared sample key or source file always; a shared subject for a domain held out by
+    subject, or when both real manifests name subjects; a shared source folder for a
     domain held out by folder (Domain.leak_unit)."""
     leak_unit = get_domain(domain).leak_unit
     test = _manifest(shards_dir, "real_test")
