@@ -37,7 +37,7 @@ from benchmarks._common import matmul_flops_per_s
 
 N = 2000
 SHARD = 500
-BATCH = 256  # params.yaml refine.batch_size
+BATCH = 256  # params.yaml refine.<domain>.batch_size
 THREADS = 2  # one process, as the brief's figure; the stage itself runs 1 per worker
 PRESET = "default_gaze"
 REPEATS = 2  # fresh N processes; the fastest is reported

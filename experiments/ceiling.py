@@ -1,11 +1,11 @@
 """`python -m experiments.ceiling --domain gaze|hand`: how far could a perfect refiner go?
 
-Trains the domain's downstream estimator, with train_estimator_<domain>'s budget and
+Trains the domain's downstream estimator, with train_estimator.<domain>'s budget and
 seeds, on the synthetic corpus as a perfect refiner would leave it (the same scenes and
 labels, seen by the built-in stand-in camera: simgan_core/gaze/stand_in_pairs.py,
 simgan_core/hand/stand_in_pairs.py), scores it on real_test, and sets it next to the
 pipeline's own figures from metrics/<domain>/evaluate.json. Needs `dvc repro
-evaluate_<domain>` first. Only meaningful with the built-in stand-in real domain.
+evaluate@<domain>` first. Only meaningful with the built-in stand-in real domain.
 Writes experiments/results/<domain>_ceiling.json.
 """
 
@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> dict:
                          "frames to render (default: as many as the synthetic set)",
                          "ceiling").parse_args(argv)
     domain, params = args.domain, load_params(args.params)
-    est = getattr(params, f"train_estimator_{domain}")
-    evaluation = json.loads(Path(getattr(params, f"evaluate_{domain}").metrics_file).read_text())
+    est = params.stage_config("train_estimator", domain)
+    evaluation = json.loads(Path(params.stage_config("evaluate", domain).metrics_file).read_text())
     n = args.n or int(evaluation["synthetic"]["n_train"])
     started = time.monotonic()
     workers = default_workers()

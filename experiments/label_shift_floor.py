@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
                          "scenes to draw (default: the stage's eval_samples)",
                          "label_shift_floor").parse_args(argv)
     domain, params = args.domain, load_params(args.params)
-    cfg = getattr(params, f"train_refiner_{domain}")
+    cfg = params.stage_config("train_refiner", domain)
     started = time.monotonic()
     workers = default_workers()
     n = args.n or cfg.eval_samples

@@ -66,11 +66,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--domain", choices=["gaze", "hand"], default="gaze")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="a train_refiner_<domain> setting")
+                        metavar="KEY=VALUE", help="a train_refiner.<domain> setting")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    stage = getattr(load_params(args.params), f"train_refiner_{args.domain}")
+    stage = load_params(args.params).stage_config("train_refiner", args.domain)
     overrides = parse_overrides(args.overrides)
     work = WORK / args.name
     cfg = trial_config(stage, overrides, args.seed, work)

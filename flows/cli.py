@@ -1,6 +1,6 @@
 """The `simgan` command line: the human entry point and every DVC stage's cmd.
 
-    simgan run STAGE                 run one DVC stage's flow with params.yaml
+    simgan run STAGE [--domain D]    run one DVC stage's flow with params.yaml
     simgan simulate eyes ...         render UnityEyes-format synthetic eyes
     simgan simulate real-eyes ...    write the stand-in real camera (MPIIGaze layout)
     simgan simulate hands ...        render synthetic hand depth (NYU synthdepth layout)
@@ -19,11 +19,14 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from flows.offline import set_offline_env
+
+if TYPE_CHECKING:
+    from tasks.params import Params
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="A sim-to-real data pipeline built on SimGAN.")
@@ -43,16 +46,15 @@ STAGES: dict[str, tuple[str, str]] = {
     "ingest-gaze": ("flows.ingest_gaze", "ingest_gaze"),
     "ingest-hand": ("flows.ingest_hand", "ingest_hand"),
     "domain-gap-gaze": ("flows.domain_gap_gaze", "domain_gap_gaze"),
-    "train-refiner-gaze": ("flows.train_refiner_gaze", "train_refiner_gaze"),
-    "refine-gaze": ("flows.refine_gaze", "refine"),
-    "train-refiner-hand": ("flows.train_refiner_hand", "train_refiner_hand"),
-    "refine-hand": ("flows.refine_hand", "refine"),
-    "train-estimator-gaze": ("flows.train_estimator_gaze", "train_estimator_gaze"),
-    "evaluate-gaze": ("flows.evaluate_gaze", "evaluate_gaze"),
-    "report-gaze": ("flows.report_gaze", "report_gaze"),
-    "train-estimator-hand": ("flows.train_estimator_hand", "train_estimator_hand"),
-    "evaluate-hand": ("flows.evaluate_hand", "evaluate_hand"),
-    "report-hand": ("flows.report_hand", "report_hand"),
+}
+# The stages written once for every domain (`simgan run STAGE --domain NAME`): stage name
+# -> (flow module with a `run(cfg, domain)` entry point, params section keyed by domain)
+DOMAIN_STAGES: dict[str, tuple[str, str]] = {
+    "train-refiner": ("flows.train_refiner", "train_refiner"),
+    "refine": ("flows.refine", "refine"),
+    "train-estimator": ("flows.train_estimator", "train_estimator"),
+    "evaluate": ("flows.evaluate", "evaluate"),
+    "report": ("flows.report", "report"),
 }
 
 # Options every simulate command takes.
@@ -62,43 +64,56 @@ DaskOption = Annotated[str | None, typer.Option(
     help="a Dask scheduler (tcp://host:8786) to render on instead")]
 
 
-def _run_flow(module: str, cfg: object, item: str | None = None) -> None:
-    """Point at a Prefect API, import the flow module, run it (with the matrix item, for
-    a stage that has one); a failure exits 1 with its message (the flow's log has the
-    traceback)."""
+def _run_flow(module: str, cfg: object, domain: str | None = None) -> None:
+    """Point at a Prefect API, import the flow module, run it (with the domain, for a
+    stage written once for every domain); a failure exits 1 with its message (the flow's
+    log has the traceback)."""
     from flows.local_server import ensure_prefect_api
 
     set_offline_env()
     ensure_prefect_api()
     entry = importlib.import_module(module).run
     try:
-        entry(cfg) if item is None else entry(cfg, item)
+        entry(cfg) if domain is None else entry(cfg, domain)
     except Exception as err:
         typer.echo(f"error: {module.rsplit('.', 1)[-1]} failed: {err}", err=True)
         raise typer.Exit(1) from None
 
 
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
 @app.command()
 def run(
-    stage: Annotated[str, typer.Argument(help=f"one of: {', '.join(STAGES)}")],
+    stage: Annotated[str, typer.Argument(
+        help=f"one of: {', '.join([*STAGES, *DOMAIN_STAGES])}")],
     params: Annotated[Path, typer.Option(help="the params file")] = Path("params.yaml"),
-    item: Annotated[str | None, typer.Option(
-        help="the item of a matrix stage, e.g. a training set")] = None,
+    domain: Annotated[str | None, typer.Option(
+        help=f"the domain, for a stage run per domain ({', '.join(DOMAIN_STAGES)})")] = None,
 ) -> None:
     """Run one pipeline stage (what dvc.yaml calls) with its params.yaml section."""
-    from tasks.params import load_params
-    from tasks.params_file import ParamsError
+    if stage not in STAGES and stage not in DOMAIN_STAGES:
+        raise _fail(f"unknown stage {stage!r}; known: {', '.join([*STAGES, *DOMAIN_STAGES])}")
+    if (stage in DOMAIN_STAGES) != (domain is not None):
+        raise _fail(f"stage {stage!r} runs per domain: give --domain" if domain is None
+                    else f"stage {stage!r} takes no --domain")
+    cfg = _params(params)
+    if domain is None:
+        module, section = STAGES[stage]
+        _run_flow(module, getattr(cfg, section))
+        return
+    from simgan_core.domain import DOMAINS
 
-    if stage not in STAGES:
-        typer.echo(f"error: unknown stage {stage!r}; known: {', '.join(STAGES)}", err=True)
-        raise typer.Exit(2)
+    if unknown := cfg.unknown_domains(DOMAINS):
+        raise _fail(f"{params}: {', '.join(unknown)}: unknown domain; known: {sorted(DOMAINS)}")
+    module, section = DOMAIN_STAGES[stage]
     try:
-        cfg = load_params(params)
-    except ParamsError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from None
-    module, section = STAGES[stage]
-    _run_flow(module, getattr(cfg, section), item)
+        stage_cfg = cfg.stage_config(section, domain)
+    except ValueError as err:
+        raise _fail(str(err)) from None
+    _run_flow(module, stage_cfg, domain)
 
 
 @simulate_app.command("eyes")
@@ -171,7 +186,7 @@ def simulate_real_hands(
     _run_flow("flows.simulate_real_hands", cfg)
 
 
-def _params(path: Path) -> object:
+def _params(path: Path) -> Params:
     from tasks.params import load_params
     from tasks.params_file import ParamsError
 

@@ -1,7 +1,11 @@
-"""Stage `train_estimator_<domain>@<training set>`: that set's estimators, one per seed,
-trained side by side on a process pool (one torch thread each: on a small CPU, two
-single-thread trainings outrun one two-thread training, and a result does not depend
-on how many run at once). Written once; the domain picks the estimator family."""
+"""Stage `train_estimator@<domain>`: the domain's estimators, one per (training set,
+seed), trained side by side on a process pool (one torch thread each: on a small CPU, two
+single-thread trainings outrun one two-thread training, and a result does not depend on
+how many run at once). Written once; the domain picks the estimator family.
+
+One stage trains every training set, because DVC cannot look a set's split up per domain
+inside a foreach: a new refiner therefore retrains the synthetic and real_oracle sets too.
+"""
 
 from __future__ import annotations
 
@@ -16,21 +20,21 @@ from tasks.train_estimator import load_training_set, train_one, training_summary
 
 
 @flow(name="train-estimator")
-def train_estimator_flow(cfg: TrainEstimator, training_set: str, domain: str) -> dict:
-    data = load_training_set(Path(cfg.shards_dir), cfg.training_sets[training_set],
-                             cfg.max_train_samples, domain)
-    futures = [train_one.submit(cfg, training_set, seed, data, domain) for seed in cfg.seeds]
-    records = [f.result() for f in futures]
-    summary = training_summary(records)
-    publish_summary(f"train-estimator-{domain}-{training_set}", summary)
+def train_estimator_flow(cfg: TrainEstimator, domain: str) -> dict:
+    futures = {}
+    for name, training_set in cfg.training_sets.items():
+        data = load_training_set(Path(cfg.shards_dir), training_set, cfg.max_train_samples,
+                                 domain)
+        futures[name] = [train_one.submit(cfg, name, seed, data, domain)
+                         for seed in cfg.seeds]
+    summary = {name: training_summary([f.result() for f in seed_futures])
+               for name, seed_futures in futures.items()}
+    publish_summary(f"train-estimator-{domain}", summary)
     return summary
 
 
-def run_domain(cfg: TrainEstimator, item: str | None, domain: str) -> dict:
-    """The flow under the stage's own name (train-estimator-gaze, train-estimator-hand)."""
-    if item not in cfg.training_sets:
-        raise ValueError(f"train-estimator-{domain} needs --item, one of "
-                         f"{sorted(cfg.training_sets)}")
-    runner = fan_out_runner(min(resolve_workers(cfg.workers), len(cfg.seeds)))
+def run(cfg: TrainEstimator, domain: str) -> dict:
+    runner = fan_out_runner(min(resolve_workers(cfg.workers),
+                                len(cfg.seeds) * len(cfg.training_sets)))
     return train_estimator_flow.with_options(
-        name=f"train-estimator-{domain}", task_runner=runner)(cfg, item, domain)
+        name=f"train-estimator-{domain}", task_runner=runner)(cfg, domain)

@@ -1,4 +1,4 @@
-"""Stage `train_refiner_<domain>`: one SimGAN refiner per seed, each judged without real
+"""Stage `train_refiner@<domain>`: one SimGAN refiner per seed, each judged without real
 labels, and the chosen one published (tasks/select_refiner.py)."""
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ def train_refiner_flow(cfg: TrainRefiner, domain: str) -> dict:
     return metrics
 
 
-def run_domain(cfg: TrainRefiner, domain: str) -> dict:
-    """The flow under the stage's own name (train-refiner-gaze, train-refiner-hand), its
-    candidates on a process pool of cfg.workers."""
+def run(cfg: TrainRefiner, domain: str) -> dict:
+    """The flow named for its domain (train-refiner-gaze), its candidates on a process
+    pool of cfg.workers."""
     runner = fan_out_runner(min(resolve_workers(cfg.workers), len(cfg.seeds)))
     return train_refiner_flow.with_options(name=f"train-refiner-{domain}",
                                            task_runner=runner)(cfg, domain)

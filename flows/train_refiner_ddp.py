@@ -38,12 +38,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="train only: no metrics file, no sample grid")
     args = parser.parse_args(argv)
     try:
-        cfg = getattr(load_params(args.params), f"train_refiner_{args.domain}")
-    except ParamsError as err:
+        cfg = load_params(args.params).stage_config("train_refiner", args.domain)
+    except (ParamsError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
-    except AttributeError:
-        print(f"error: no params section train_refiner_{args.domain}", file=sys.stderr)
         return 2
     info = RankInfo.from_env()
 

@@ -31,6 +31,7 @@ from reporting.result_rows import (
     training_set_label,
     training_sets,
 )
+from simgan_core.domain import CurveText
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LOSS_COLUMNS = ("loss_reg", "loss_adv", "loss_refiner", "loss_disc")
@@ -42,27 +43,6 @@ Columns = Mapping[str, Sequence[str | float]]  # a CSV as column name -> values
 ENV = Environment(loader=PackageLoader("reporting", "templates"), autoescape=True,
                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                   keep_trailing_newline=True)
-
-
-@dataclass(frozen=True)
-class CurveText:
-    """How the error-curve plot reads: gaze's Fig. 7 CDF or hand's PCK curve."""
-
-    heading: str = "Error distribution"
-    title: str = "Error on the real test set (cumulative)"
-    y_label: str = "images within error (%)"
-    caption: str = ("Share of real test images whose error is at most the threshold, mean "
-                    "over seeds (as in the paper's Fig. 7).")
-
-
-CDF_CURVE_TEXT = CurveText()  # gaze's
-PCK_CURVE_TEXT = CurveText(
-    heading="Joints within a distance (PCK curve)",
-    title="Joint error on the real test set (cumulative)",
-    y_label="joints within distance (%)",
-    caption=("Share of the 14 joints of the real test crops whose predicted position is "
-             "within d pixels of the label, at the paper's 224-pixel crop scale, mean over "
-             "seeds; the value at 5 px is the paper's hand metric."))
 
 
 @dataclass(frozen=True)
@@ -81,13 +61,13 @@ class ReportInputs:
     data_note: str
     evaluation: Mapping[str, Any]
     metric_columns: Sequence[MetricColumn]
+    curve_text: CurveText  # the error curve's words: the domain spec's
     images: Sequence[tuple[str, bytes]] = ()
     error_cdf: Columns | None = None
     refiner_curves: Columns | None = None
     ablations: Mapping[str, Mapping[str, Any]] | None = None
     summaries: Sequence[tuple[str, Mapping[str, Any]]] = ()
     notes: Sequence[str] = ()
-    curve_text: CurveText = CDF_CURVE_TEXT
 
 
 def floats(values: Sequence[str | float]) -> list[float]:
@@ -126,7 +106,7 @@ def _axis_name(column: str) -> str:
     return f"{stem} ({unit})" if stem else column
 
 
-def error_cdf_svg(cdf: Columns, text: CurveText = CDF_CURVE_TEXT) -> str:
+def error_cdf_svg(cdf: Columns, text: CurveText) -> str:
     """The paper's Fig. 7 (gaze) or the PCK curve (hand): percent of test images or
     joints within each error threshold."""
     x_key, *sets = list(cdf)

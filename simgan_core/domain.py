@@ -12,7 +12,9 @@ is written once against `Domain`:
 - judging: which estimator family and which metric keys evaluate it;
 - held out: the unit real_test must not share with any training split (`leak_unit`);
 - label shift: the figures a synthetic-trained model gives on x and R(x)
-  (`label_shift`), and the one of them that candidate selection reads (`shift_metric`).
+  (`label_shift`), and the one of them that candidate selection reads (`shift_metric`);
+- report: what the evaluate stage's error curve is and how the report page words it,
+  and which metrics files the page tabulates (`report`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,28 @@ LabelShift = Callable[["Domain", np.ndarray, np.ndarray, Sequence[Mapping[str, A
 
 
 @dataclass(frozen=True)
+class CurveText:
+    """The evaluate stage's cumulative error curve and how the report reads it."""
+
+    x_column: str  # the curve CSV's threshold column, "<name>_<unit>" (error_deg)
+    heading: str
+    title: str
+    y_label: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class ReportText:
+    """The words of one domain's report page."""
+
+    data_note: str  # where the default run's data came from
+    curve: CurveText
+    # metrics files (in the report's metrics_dir) shown as key/value tables, in order
+    summary_files: tuple[str, ...]
+    ablations_file: str | None  # the ablations table, for a domain that has them
+
+
+@dataclass(frozen=True)
 class Domain:
     name: str  # "gaze" | "hand"; also the folder name under data/, models/, metrics/
     image_hw: tuple[int, int]  # canonical (H, W)
@@ -53,6 +77,7 @@ class Domain:
     leak_unit: str  # one of LEAK_UNITS
     label_shift: LabelShift
     shift_metric: str  # the key of label_shift's figures that candidate selection reads
+    report: ReportText
 
     def __post_init__(self) -> None:
         if self.headline not in HEADLINE_KEYS or self.headline_metric not in self.metrics:
@@ -127,6 +152,22 @@ GAZE = Domain(
     leak_unit="subject",
     label_shift=_gaze_label_shift,
     shift_metric="gaze_shift_deg",
+    report=ReportText(
+        data_note=(
+            "This run uses the project's built-in simulator (written in UnityEyes' format) "
+            "and its stand-in real camera (the same eye geometry through a different "
+            "appearance model, written in MPIIGaze's format), not the public datasets. The "
+            "stand-in's labels are used only for evaluation and for the real-data oracle."),
+        curve=CurveText(
+            x_column="error_deg",
+            heading="Error distribution",
+            title="Error on the real test set (cumulative)",
+            y_label="images within error (%)",
+            caption=("Share of real test images whose error is at most the threshold, mean "
+                     "over seeds (as in the paper's Fig. 7).")),
+        summary_files=("refiner.json", "domain_gap.json", "ingest.json"),
+        ablations_file="ablations.json",
+    ),
 )
 
 # The hand-pose domain: 16-bit depth crops (NYU's layout), in [-1, 1] within a metric
@@ -144,6 +185,25 @@ HAND = Domain(
     leak_unit="folder",
     label_shift=_hand_label_shift,
     shift_metric="joint_shift_px_224",
+    report=ReportText(
+        data_note=(
+            "This run uses the project's built-in hand simulator (synthetic depth renders "
+            "written in the NYU hand pose release's format) and its stand-in real Kinect "
+            "(the same kind of poses through a structured-light sensor model: holes, flying "
+            "pixels, quantization, noise, background), not the public NYU dataset. The "
+            "stand-in's labels are used only for evaluation and for the real-data oracle. "
+            "Depth crops are shown near = dark, back of the crop cube (and holes) = white."),
+        curve=CurveText(
+            x_column="error_px",
+            heading="Joints within a distance (PCK curve)",
+            title="Joint error on the real test set (cumulative)",
+            y_label="joints within distance (%)",
+            caption=("Share of the 14 joints of the real test crops whose predicted position "
+                     "is within d pixels of the label, at the paper's 224-pixel crop scale, "
+                     "mean over seeds; the value at 5 px is the paper's hand metric.")),
+        summary_files=("refiner.json", "ingest.json"),  # no domain-gap stage, no ablations
+        ablations_file=None,
+    ),
 )
 
 DOMAINS: dict[str, Domain] = {d.name: d for d in (GAZE, HAND)}

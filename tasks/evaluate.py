@@ -89,7 +89,7 @@ def estimator_files(models_dir: Path) -> dict[str, list[Path]]:
              if d.is_dir()}
     found = {name: files for name, files in found.items() if files}
     if not found:
-        raise FileNotFoundError(f"{models_dir}: no estimators (run train_estimator_gaze)")
+        raise FileNotFoundError(f"{models_dir}: no estimators (run the train_estimator stage)")
     order = [n for n in TRAINING_SET_ORDER if n in found] + sorted(set(found)
                                                                   - set(TRAINING_SET_ORDER))
     return {name: found[name] for name in order}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -157,7 +158,7 @@ class DomainGapGaze(Section):
 class TrainRefiner(Section):
     """SimGAN refiner training on synthetic vs real_train images (labels never read).
 
-    One schema for every domain's section (train_refiner_gaze, train_refiner_hand)."""
+    One schema for every domain's block (train_refiner.gaze, train_refiner.hand)."""
 
     shards_dir: str
     model_file: str
@@ -213,30 +214,20 @@ class TrainRefiner(Section):
         return name
 
 
-TrainRefinerGaze = TrainRefiner  # the name the gaze code and tests know
-
-
-class RefinePaths(Section):
-    """One domain's inputs and outputs of the refine stage."""
+class Refine(Section):
+    """One domain's refine stage: the whole synthetic corpus through the refiner."""
 
     shards_dir: str  # reads synthetic/ (and real_train/ for statistics), writes refined/
-    model_file: str  # the refiner from train_refiner_<domain>
+    model_file: str  # the refiner from train_refiner's stage for this domain
     candidates_dir: str  # every candidate refiner (seed<k>.pt): candidates/refined_seed<k>/
     metrics_file: str
     validation_docs_dir: str
-
-
-class Refine(Section):
-    """Every domain's refine stage: the whole synthetic corpus through the refiner."""
-
     batch_size: PositiveInt  # images per refiner call
     workers: WorkerCount  # parallel shard tasks on this machine; 0 = all cores
     threads_per_worker: PositiveInt  # torch threads inside each shard task
     dask_address: str | None  # e.g. tcp://scheduler:8786: run the shard tasks there
     work_dir: str  # resumable per-run work, outside DVC's outputs
     require_toward_real: bool  # fail unless every shard's image statistics moved toward real
-    gaze: RefinePaths
-    hand: RefinePaths
 
 
 TRAINING_SPLITS = ("synthetic", "refined", "real_train")  # never real_test: it is held out
@@ -259,10 +250,8 @@ class TrainingSet(Section):
         return self
 
 
-class TrainEstimator(Section):
-    """One estimator per training set and seed, same architecture and budget.
-
-    One schema for every domain's section (train_estimator_gaze, train_estimator_hand)."""
+class EstimatorBudget(Section):
+    """One domain's estimators: the same architecture and budget for every training set."""
 
     shards_dir: str
     models_dir: str  # -> <models_dir>/<training set>/seed<k>.pt
@@ -274,56 +263,42 @@ class TrainEstimator(Section):
     max_train_samples: PositiveInt
     workers: WorkerCount  # seeds trained at once, one process each; 0 = all cores
     threads: PositiveInt  # torch threads per training
-    training_sets: dict[str, TrainingSet]
 
     @model_validator(mode="after")
-    def _seeds(self) -> TrainEstimator:
+    def _seeds(self) -> EstimatorBudget:
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ValueError("seeds must be a non-empty list of distinct integers")
         return self
 
 
-TrainEstimatorGaze = TrainEstimator  # the name the gaze code and tests know
+class TrainEstimator(EstimatorBudget):
+    """What the train_estimator stage runs: a domain's budget and every training set."""
+
+    training_sets: dict[str, TrainingSet]
 
 
-class EvaluateGaze(Section):
-    """Every estimator on real_test: errors, CDF, the results table's numbers."""
-
-    shards_dir: str
-    models_dir: str
-    metrics_file: str
-    cdf_file: str  # error CDF (the paper's Fig. 7), for dvc plots
-    cdf_max_deg: float
-    cdf_step_deg: float
-
-
-class EvaluateHand(Section):
-    """Every hand estimator on real_test: joint errors, PCK, the PCK curve."""
+class Evaluate(Section):
+    """Every estimator of one domain on real_test: its metrics, its error curve."""
 
     shards_dir: str
     models_dir: str
     metrics_file: str
-    curve_file: str  # PCK curve (percent of joints within d px at 224 scale), for dvc plots
-    curve_max_px: Annotated[float, Field(gt=0.0)]
-    curve_step_px: Annotated[float, Field(gt=0.0)]
+    # The cumulative error curve for dvc plots: the share of images (gaze, in deg) or of
+    # joints (hand, in px at 224 scale) within each threshold from 0 to curve_max.
+    curve_file: str
+    curve_max: Annotated[float, Field(gt=0.0)]
+    curve_step: Annotated[float, Field(gt=0.0)]
 
 
-class ReportGaze(Section):
-    """reports/gaze/index.html from the metrics files and sample grids."""
-
-    out_file: str
-    metrics_dir: str
-    samples_file: str
-
-
-class ReportHand(Section):
-    """reports/hand/index.html: depth sample grids from the shards, results, curves."""
+class Report(Section):
+    """One domain's HTML page: sample grids from the shards, results, curves."""
 
     out_file: str
     metrics_dir: str
     shards_dir: str  # synthetic/, refined/ (when present) and real_train/ for the grids
     samples_per_row: PositiveInt
-    samples_file: str  # train_refiner_hand's sample grid (shown when present)
+    samples_file: str  # train_refiner's sample grid (shown when present)
+    curve_file: str  # the evaluate stage's error curve
 
 
 class AblationsGaze(Section):
@@ -359,6 +334,11 @@ class Regenerate(Section):
         return value
 
 
+# The stages after ingest are written once and run per domain: their sections map a
+# domain name (simgan_core.domain.DOMAINS) to that domain's settings.
+PER_DOMAIN = ("train_refiner", "refine", "train_estimator", "evaluate", "report")
+
+
 class Params(Section):
     simulate_eyes: SimulateEyes
     simulate_real_eyes: SimulateRealEyes
@@ -367,17 +347,32 @@ class Params(Section):
     ingest_gaze: IngestGaze
     ingest_hand: IngestHand
     domain_gap_gaze: DomainGapGaze
-    train_refiner_gaze: TrainRefiner
-    train_refiner_hand: TrainRefiner
-    refine: Refine
-    train_estimator_gaze: TrainEstimator
-    train_estimator_hand: TrainEstimator
-    evaluate_gaze: EvaluateGaze
-    evaluate_hand: EvaluateHand
-    report_gaze: ReportGaze
-    report_hand: ReportHand
+    train_refiner: dict[str, TrainRefiner]
+    refine: dict[str, Refine]
+    training_sets: dict[str, TrainingSet]
+    train_estimator: dict[str, EstimatorBudget]
+    evaluate: dict[str, Evaluate]
+    report: dict[str, Report]
     ablations_gaze: AblationsGaze
     regenerate: Regenerate
+
+    def unknown_domains(self, known: Iterable[str]) -> list[str]:
+        """'section.domain' of every per-domain block whose domain is not in `known` (the
+        registry, simgan_core.domain.DOMAINS: checked by the command line, so that this
+        module, which every stage imports, does not import the domains' code)."""
+        return [f"{section}.{name}" for section in PER_DOMAIN
+                for name in getattr(self, section) if name not in set(known)]
+
+    def stage_config(self, section: str, domain: str) -> Section:
+        """One per-domain stage's settings (the estimators' with every training set); an
+        error naming the section when it has no block for the domain."""
+        block = getattr(self, section)
+        if domain not in block:
+            raise ValueError(f"params: {section} has no block for domain {domain!r} "
+                             f"(it has {sorted(block)})")
+        if section == "train_estimator":
+            return TrainEstimator(**dict(block[domain]), training_sets=self.training_sets)
+        return block[domain]
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

@@ -14,7 +14,7 @@ import numpy as np
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from reporting.html_page import CDF_CURVE_TEXT, CurveText, ReportInputs, render_report
+from reporting.html_page import ReportInputs, render_report
 from reporting.result_rows import metric_columns
 from simgan_core.atomic import atomic_write_text
 from simgan_core.domain import get_domain
@@ -23,28 +23,12 @@ from simgan_core.shards import iter_samples
 
 T = TypeVar("T")
 
-STAND_IN_DATA_NOTE = (
-    "This run uses the project's built-in simulator (written in UnityEyes' format) and its "
-    "stand-in real camera (the same eye geometry through a different appearance model, "
-    "written in MPIIGaze's format), not the public datasets. The stand-in's labels are "
-    "used only for evaluation and for the real-data oracle.")
-
-HAND_STAND_IN_DATA_NOTE = (
-    "This run uses the project's built-in hand simulator (synthetic depth renders written "
-    "in the NYU hand pose release's format) and its stand-in real Kinect (the same kind of "
-    "poses through a structured-light sensor model: holes, flying pixels, quantization, "
-    "noise, background), not the public NYU dataset. The stand-in's labels are used only "
-    "for evaluation and for the real-data oracle. Depth crops are shown near = dark, back "
-    "of the crop cube (and holes) = white.")
-
-# (file in metrics_dir, heading) of the key/value tables at the end of the page.
-SUMMARY_FILES = (
-    ("refiner.json", "Refiner: realism (C2ST, 0.5 = indistinguishable) and label preservation"),
-    ("domain_gap.json", "Domain gap before refinement"),
-    ("ingest.json", "Ingest: counts and quarantine"),
-)
-# Hand has no domain-gap stage and no ablations (yet): their absence is not news there.
-HAND_SUMMARY_FILES = tuple(f for f in SUMMARY_FILES if f[0] != "domain_gap.json")
+# Heading of each key/value table the page may show (a domain's spec picks which).
+SUMMARY_HEADINGS = {
+    "refiner.json": "Refiner: realism (C2ST, 0.5 = indistinguishable) and label preservation",
+    "domain_gap.json": "Domain gap before refinement",
+    "ingest.json": "Ingest: counts and quarantine",
+}
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -102,46 +86,44 @@ def sample_grid(domain: str, shards_dir: Path, splits: Sequence[str], n: int,
 
 @task(name="write-report", cache_policy=NO_CACHE)
 def write_report(domain: str, metrics_dir: Path, images: Mapping[str, Path | bytes],
-                 out_file: Path, data_note: str, metric_keys: Sequence[str] | None = None,
-                 curve_file: str = "error_cdf.csv", curve_text: CurveText = CDF_CURVE_TEXT,
-                 notes: Sequence[str] = (),
-                 summary_files: Sequence[tuple[str, str]] = SUMMARY_FILES,
-                 ablations_file: str | None = "ablations.json") -> Path:
+                 out_file: Path, curve_file: Path, notes: Sequence[str] = (),
+                 metric_keys: Sequence[str] | None = None) -> Path:
     """Write `out_file` (e.g. reports/gaze/index.html) atomically and return its path.
 
-    metrics_dir holds evaluate.json (required) and, optionally, the error curve
-    (`curve_file`: error_cdf.csv for gaze, pck_curve.csv for hand), refiner_curves.csv,
-    ablations.json, refiner.json, domain_gap.json, ingest.json.
+    metrics_dir holds evaluate.json (required) and, optionally, refiner_curves.csv and
+    the metrics files the domain's spec tabulates (refiner.json, ingest.json, ...) and
+    its ablations table. curve_file: the evaluate stage's error curve (optional).
     images maps a caption to a PNG file or PNG bytes (e.g. the synthetic | refined |
-    real grid). metric_keys: evaluate.json's metric keys to tabulate; default the
-    domain's own. notes: sentences for the reader, shown with the missing-input notes.
-    summary_files: the (file, heading) key/value tables to show; ablations_file: None
-    for a domain without ablations.
+    real grid). notes: sentences for the reader, shown with the missing-input notes.
+    metric_keys: evaluate.json's metric keys to tabulate; default the domain's own.
+    The words (data note, curve text) come from the domain's spec.
     """
+    dom = get_domain(domain)
+    text = dom.report
     evaluate_file = metrics_dir / "evaluate.json"
     if not evaluate_file.exists():
         raise FileNotFoundError(
             f"{evaluate_file} not found: the report needs the evaluate stage's metrics")
     notes = list(notes)
-    keys = metric_keys if metric_keys is not None else get_domain(domain).metrics
+    keys = metric_keys if metric_keys is not None else dom.metrics
     pictures = [(caption, png) for caption, path in images.items()
                 if (png := path if isinstance(path, bytes)
                     else _optional(path, Path.read_bytes, notes)) is not None]
-    summaries = [(heading, s) for name, heading in summary_files
+    summaries = [(SUMMARY_HEADINGS.get(name, name), s) for name in text.summary_files
                  if (s := _optional(metrics_dir / name, read_json, notes)) is not None]
     inputs = ReportInputs(
         title=f"SimGAN sim-to-real report: {domain}",
-        data_note=data_note,
+        data_note=text.data_note,
         evaluation=read_json(evaluate_file),
         metric_columns=metric_columns(keys),
+        curve_text=text.curve,
         images=pictures,
-        error_cdf=_optional(metrics_dir / curve_file, read_csv_columns, notes),
+        error_cdf=_optional(curve_file, read_csv_columns, notes),
         refiner_curves=_optional(metrics_dir / "refiner_curves.csv", read_csv_columns, notes),
-        ablations=(_optional(metrics_dir / ablations_file, read_json, notes)
-                   if ablations_file else None),
+        ablations=(_optional(metrics_dir / text.ablations_file, read_json, notes)
+                   if text.ablations_file else None),
         summaries=summaries,
         notes=notes,
-        curve_text=curve_text,
     )
     atomic_write_text(out_file, render_report(inputs))
     return out_file

@@ -112,18 +112,17 @@ def build_refine_inputs(tmp_path: Path, n: int, maxcount: int) -> Path:
 
 @pytest.fixture
 def refine_params() -> object:
-    """Build the `refine` params section for a `refine_inputs` root."""
-    from tasks.params import Refine, RefinePaths
+    """Build one domain's `refine` params block for a `refine_inputs` root."""
+    from tasks.params import Refine
 
     def build(root: Path, workers: int = 1, dask_address: str | None = None,
               work: str = "work") -> Refine:
-        paths = RefinePaths(shards_dir=str(root / "shards"),
-                            model_file=str(root / "models" / "refiner.pt"),
-                            candidates_dir=str(root / "models" / "candidates"),
-                            metrics_file=str(root / "metrics" / "refine.json"),
-                            validation_docs_dir=str(root / "docs"))
-        return Refine(batch_size=4, workers=workers, threads_per_worker=1,
-                      dask_address=dask_address, require_toward_real=True,
-                      work_dir=str(root / work), gaze=paths, hand=paths)
+        return Refine(shards_dir=str(root / "shards"),
+                      model_file=str(root / "models" / "refiner.pt"),
+                      candidates_dir=str(root / "models" / "candidates"),
+                      metrics_file=str(root / "metrics" / "refine.json"),
+                      validation_docs_dir=str(root / "docs"), batch_size=4, workers=workers,
+                      threads_per_worker=1, dask_address=dask_address,
+                      require_toward_real=True, work_dir=str(root / work))
 
     return build

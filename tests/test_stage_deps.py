@@ -2,9 +2,10 @@
 the stage when that code changes (a missing dep leaves stale outputs that DVC calls
 up to date).
 
-A stage's cmd `simgan run <name>` runs the flow module that flows/cli.py's STAGES maps
-<name> to; its code is that module and every project module it imports, directly or
-through others, at the top or inside a function (read statically with ast). A dep
+A stage's cmd `simgan run <name>` runs the flow module that flows/cli.py's STAGES (or
+DOMAIN_STAGES, for a stage run per domain) maps <name> to; its code is that module and
+every project module it imports, directly or through others, at the top or inside a
+function (read statically with ast). A dep
 covers a module when it names the module's file or a folder above it.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from flows.cli import STAGES
+from flows.cli import DOMAIN_STAGES, STAGES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("simgan_core", "tasks", "flows", "reporting")
@@ -88,7 +89,7 @@ def missing_deps(dvc: dict) -> dict[str, list[str]]:
     for name, stage in _stages(dvc).items():
         words = stage["cmd"].split()
         assert words[:2] == ["simgan", "run"], f"{name}: cmd {stage['cmd']!r}"
-        flow_module = STAGES[words[2]][0]
+        flow_module = {**STAGES, **DOMAIN_STAGES}[words[2]][0]
         deps = [str(d).rstrip("/") for d in stage.get("deps", [])]
         uncovered = sorted(
             f for f in stage_code(flow_module) - NOT_OUTPUT_CODE
@@ -111,9 +112,9 @@ def test_a_removed_dep_is_caught() -> None:
     deps = dvc["stages"]["ingest_gaze"]["deps"]
     deps.remove("simgan_core/gaze/crop.py")
     assert missing_deps(dvc) == {"ingest_gaze": ["simgan_core/gaze/crop.py"]}
-    estimator = dvc["stages"]["train_estimator_gaze"]["do"]["deps"]
+    estimator = dvc["stages"]["train_estimator"]["do"]["deps"]
     estimator.remove("simgan_core/fit_loop.py")
-    assert missing_deps(dvc)["train_estimator_gaze"] == ["simgan_core/fit_loop.py"]
+    assert missing_deps(dvc)["train_estimator"] == ["simgan_core/fit_loop.py"]
 
 
 def test_a_deferred_import_counts() -> None:

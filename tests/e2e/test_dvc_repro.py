@@ -33,30 +33,24 @@ TINY = {
     "ingest_gaze": {"test_subjects": ["p02"], "shard_maxcount": 20, "workers": 2,
                     "min_samples": {"synthetic": 10, "real_train": 10, "real_test": 10}},
     "domain_gap_gaze": {"steps": 5, "batch_size": 8},
-    "train_refiner_gaze": {"pretrain_refiner_steps": 2, "pretrain_disc_steps": 2, "steps": 4,
-                           "batch_size": 8, "history_size": 32, "eval_samples": 16,
-                           "c2st_steps": 5, "regressor_steps": 5, "checkpoint_every": 2,
-                           "log_every": 2, "threads": 1, "workers": 2,
-                           "label_reader_steps": 5},
-    "train_refiner_hand": {"pretrain_refiner_steps": 2, "pretrain_disc_steps": 2, "steps": 4,
-                           "batch_size": 8, "history_size": 32, "eval_samples": 16,
-                           "c2st_steps": 5, "regressor_steps": 5, "checkpoint_every": 2,
-                           "log_every": 2, "threads": 1, "workers": 2,
-                           "label_reader_steps": 5},
+}
+# The stages run per domain: the same tiny settings for each domain's block.
+TINY_PER_DOMAIN = {
+    "train_refiner": {"pretrain_refiner_steps": 2, "pretrain_disc_steps": 2, "steps": 4,
+                      "batch_size": 8, "history_size": 32, "eval_samples": 16,
+                      "c2st_steps": 5, "regressor_steps": 5, "checkpoint_every": 2,
+                      "log_every": 2, "threads": 1, "workers": 2, "label_reader_steps": 5},
     "refine": {"workers": 2, "batch_size": 16, "require_toward_real": False},
-    "train_estimator_gaze": {"steps": 3, "batch_size": 8, "seeds": [0, 1], "workers": 2},
-    "train_estimator_hand": {"steps": 3, "batch_size": 8, "seeds": [0, 1], "workers": 2},
+    "train_estimator": {"steps": 3, "batch_size": 8, "seeds": [0, 1], "workers": 2},
 }
 # In evaluate's order: the table's sets, then the seed study's (sorted).
 TRAINING_SETS = ("synthetic", "synthetic_aug", "refined", "real_oracle", "refined_seed0",
                  "refined_seed1", "refined_seed2")
+PER_DOMAIN = ("train_refiner", "refine", "train_estimator", "evaluate", "report")
 STAGES = ("simulate_eyes", "simulate_real_eyes", "ingest_gaze", "domain_gap_gaze",
-          "train_refiner_gaze", "refine_gaze",
-          *(f"train_estimator_gaze@{name}" for name in TRAINING_SETS),
-          "evaluate_gaze", "report_gaze")
-HAND_STAGES = ("simulate_hands", "simulate_real_hands", "ingest_hand", "train_refiner_hand",
-               "refine_hand", *(f"train_estimator_hand@{name}" for name in TRAINING_SETS),
-               "evaluate_hand", "report_hand")
+          *(f"{stage}@gaze" for stage in PER_DOMAIN))
+HAND_STAGES = ("simulate_hands", "simulate_real_hands", "ingest_hand",
+               *(f"{stage}@hand" for stage in PER_DOMAIN))
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
@@ -78,6 +72,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, prefect_api: str
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
     for section, values in TINY.items():
         params[section].update(values)
+    for section, values in TINY_PER_DOMAIN.items():
+        for block in params[section].values():
+            block.update(values)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = dict(os.environ, PREFECT_API_URL=prefect_api, PYTHONPATH=str(root),
                PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
@@ -141,17 +138,14 @@ def test_repro_from_clean_then_noop_then_partial(workspace: tuple[Path, dict[str
     assert "Running stage 'simulate_eyes'" in third
     assert "Running stage 'ingest_gaze'" in third
     assert "Running stage 'simulate_real_eyes'" not in third
-    assert "Running stage 'train_refiner_gaze'" in third  # new shards: retrained
+    assert "Running stage 'train_refiner@gaze'" in third  # new shards: retrained
 
-    params["train_refiner_gaze"]["lambda_reg"] = 0.25
+    params["train_refiner"]["gaze"]["lambda_reg"] = 0.25
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     fourth = _run(["dvc", "repro"], root, env)
-    # new refiners: refinement and everything after it (the published corpus's estimators
-    # and each candidate's), but no estimator of a set that no refiner made
-    assert [s for s in STAGES if f"Running stage '{s}'" in fourth] == [
-        "train_refiner_gaze", "refine_gaze",
-        *(f"train_estimator_gaze@{name}" for name in TRAINING_SETS if "refined" in name),
-        "evaluate_gaze", "report_gaze"]
+    # new gaze refiners: refinement and everything after it, of gaze only
+    assert [s for s in (*STAGES, *HAND_STAGES) if f"Running stage '{s}'" in fourth] == [
+        f"{stage}@gaze" for stage in PER_DOMAIN]
 
 
 def _check_hand_outputs(root: Path) -> None:

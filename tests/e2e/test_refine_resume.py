@@ -22,7 +22,7 @@ SHARDS = 40
 
 def _params_file(root: Path, refine: dict) -> Path:
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    params["refine"] = refine
+    params["refine"] = {"gaze": refine}
     path = root / "params.yaml"
     path.write_text(yaml.safe_dump(params))
     return path
@@ -30,8 +30,8 @@ def _params_file(root: Path, refine: dict) -> Path:
 
 def _stage(params: Path, api: str) -> subprocess.Popen:
     env = {**os.environ, "PREFECT_API_URL": api}
-    return subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "refine-gaze",
-                             "--params", str(params)], cwd=REPO_ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "refine",
+                             "--domain", "gaze", "--params", str(params)], cwd=REPO_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

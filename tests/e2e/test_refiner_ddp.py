@@ -13,7 +13,7 @@ import yaml
 from gaze_shards import write_gaze_split
 from process_group import run_group
 
-from tasks.params import TrainRefinerGaze
+from tasks.params import TrainRefiner
 from tasks.train_refiner import run_key, simgan_config
 
 pytestmark = pytest.mark.slow
@@ -21,9 +21,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _params(tmp: Path) -> Path:
-    """The repository's params.yaml with a tiny train_refiner_gaze under tmp."""
+    """The repository's params.yaml with a tiny train_refiner.gaze under tmp."""
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    params["train_refiner_gaze"].update(
+    params["train_refiner"]["gaze"].update(
         shards_dir=str(tmp / "shards"), model_file=str(tmp / "out" / "refiner.pt"),
         metrics_file=str(tmp / "out" / "refiner.json"), curves_file=str(tmp / "out" / "c.csv"),
         samples_file=str(tmp / "out" / "grid.png"), checkpoint_dir=str(tmp / "ckpt"),
@@ -49,8 +49,8 @@ def test_torchrun_two_ranks_train_and_only_rank_0_writes(tmp_path: Path) -> None
     assert state["step"] == 6
     (checkpoint,) = (tmp_path / "ckpt").glob("*.pt")  # one writer
     assert checkpoint.stem == state["run_key"]
-    cfg = TrainRefinerGaze.model_validate(
-        yaml.safe_load(params.read_text())["train_refiner_gaze"])
+    cfg = TrainRefiner.model_validate(
+        yaml.safe_load(params.read_text())["train_refiner"]["gaze"])
     sums = [tmp_path / "shards" / s / "SHA256SUMS" for s in ("synthetic", "real_train")]
     single = run_key(simgan_config(cfg), sums)
     assert state["run_key"] == run_key(simgan_config(cfg), sums, world_size=2) != single

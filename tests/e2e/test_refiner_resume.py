@@ -15,17 +15,17 @@ import torch
 import yaml
 from gaze_shards import write_gaze_split
 
-from tasks.params import TrainRefinerGaze
+from tasks.params import TrainRefiner
 
 pytestmark = pytest.mark.slow
 REPO_ROOT = Path(__file__).resolve().parents[2]
-RUN = ("import sys; from tasks.params import TrainRefinerGaze; "
+RUN = ("import sys; from tasks.params import TrainRefiner; "
        "from tasks.train_refiner import run_training; "
-       "run_training(TrainRefinerGaze.model_validate_json(open(sys.argv[1]).read()))")
+       "run_training(TrainRefiner.model_validate_json(open(sys.argv[1]).read()))")
 
 
 def _config(tmp: Path, name: str) -> Path:
-    base = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["train_refiner_gaze"]
+    base = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["train_refiner"]["gaze"]
     base.update(
         shards_dir=str(tmp / "shards"), model_file=str(tmp / name / "refiner.pt"),
         metrics_file=str(tmp / name / "refiner.json"),
@@ -34,7 +34,7 @@ def _config(tmp: Path, name: str) -> Path:
         history_size=64, batch_size=8, pretrain_refiner_steps=5, pretrain_disc_steps=5,
         steps=150, threads=1, label_reader_steps=20)
     path = tmp / f"{name}.json"
-    path.write_text(TrainRefinerGaze.model_validate(base).model_dump_json())
+    path.write_text(TrainRefiner.model_validate(base).model_dump_json())
     return path
 
 

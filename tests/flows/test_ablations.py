@@ -18,9 +18,9 @@ pytestmark = pytest.mark.slow
 
 
 def test_exp_run_command_is_an_argv_without_a_shell() -> None:
-    argv = exp_run_command("no_history", {"train_refiner_gaze.use_history": False, "a.b": 0.1})
+    argv = exp_run_command("no_history", {"train_refiner.gaze.use_history": False, "a.b": 0.1})
     assert argv == ["dvc", "exp", "run", "--temp", "--name", "ablation-no-history",
-                    "--set-param", "train_refiner_gaze.use_history=false",
+                    "--set-param", "train_refiner.gaze.use_history=false",
                     "--set-param", "a.b=0.1"]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flows.refine import run_domain
+from flows.refine import run
 from simgan_core.shard_index import verify_sha256sums
 from simgan_core.shards import iter_samples
 from tasks.params import Refine
@@ -30,7 +30,7 @@ def test_refine_outputs_are_complete_and_runner_independent(
     from dask.distributed import LocalCluster
 
     refined = refine_inputs / "shards" / "refined"
-    metrics = run_domain(refine_params(refine_inputs, workers=1), "gaze")
+    metrics = run(refine_params(refine_inputs, workers=1), "gaze")
     assert metrics["count"] == 30 and metrics["shards"] == 5 and metrics["resumed_shards"] == 0
     assert json.loads((refine_inputs / "metrics" / "refine.json").read_text()) == metrics
     names = {"index.json", "SHA256SUMS", "manifest.parquet", "README.md"}
@@ -49,11 +49,11 @@ def test_refine_outputs_are_complete_and_runner_independent(
         (refine_inputs / "work" / "gaze").iterdir())  # work files dropped once published
     first = _tree_bytes(refined)
 
-    run_domain(refine_params(refine_inputs, workers=2, work="work2"), "gaze")
+    run(refine_params(refine_inputs, workers=2, work="work2"), "gaze")
     assert _tree_bytes(refined) == first  # a process pool of 2
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster:
-        run_domain(refine_params(refine_inputs, dask_address=cluster.scheduler_address,
+        run(refine_params(refine_inputs, dask_address=cluster.scheduler_address,
                                  work="work3"), "gaze")
     assert _tree_bytes(refined) == first  # a Dask cluster of 2 workers
 
@@ -61,9 +61,9 @@ def test_refine_outputs_are_complete_and_runner_independent(
 def test_a_shard_is_redone_only_when_missing_or_corrupt(
         refine_inputs: Path, refine_params: BuildParams) -> None:
     cfg = refine_params(refine_inputs)
-    plan = plan_refine.fn("gaze", refine_inputs / "shards", Path(cfg.gaze.model_file),
+    plan = plan_refine.fn("gaze", refine_inputs / "shards", Path(cfg.model_file),
                           cfg.batch_size, Path(cfg.work_dir))
-    args = (str(cfg.gaze.model_file), cfg.batch_size, 1)
+    args = (str(cfg.model_file), cfg.batch_size, 1)
     info, resumed = refine_one_shard.fn(plan, 0, *args)
     assert not resumed
     tar = Path(plan.work) / info.name
@@ -86,7 +86,7 @@ def test_validation_failure_publishes_nothing(
                                                         .glob("*.tar")))])
     synthetic.to_parquet(refine_inputs / "shards" / "real_train" / "manifest.parquet")
     with pytest.raises(Exception, match="dist_source_to_real"):
-        run_domain(refine_params(refine_inputs), "gaze")
+        run(refine_params(refine_inputs), "gaze")
     assert not (refine_inputs / "shards" / "refined").exists()
     assert (refine_inputs / "docs" / "index.html").is_file()  # the Data Docs say why
     shutil.rmtree(refine_inputs / "work")
@@ -97,7 +97,7 @@ def test_every_candidate_refiner_gets_its_own_corpus(
     candidates = refine_inputs / "models" / "candidates"
     candidates.mkdir()
     shutil.copyfile(refine_inputs / "models" / "refiner.pt", candidates / "seed4.pt")
-    metrics = run_domain(refine_params(refine_inputs, workers=1), "gaze")
+    metrics = run(refine_params(refine_inputs, workers=1), "gaze")
     corpus = refine_inputs / "shards" / "candidates" / "refined_seed4"
     assert list(metrics["candidates"]) == ["candidates/refined_seed4"]
     assert verify_sha256sums(corpus) == []

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from flows.refine_hand import run
+from flows.refine import run
 from simgan_core.domain import HAND
 from simgan_core.refine_shard import REFINEMENT_KEY
 from simgan_core.refiner.models import DISCRIMINATOR_PRESETS, REFINER_PRESETS, Refiner
@@ -19,7 +19,7 @@ from simgan_core.refiner.trainer import SimGANConfig
 from simgan_core.shard_index import verify_sha256sums
 from simgan_core.shards import decode_json, decode_png, encode_json, iter_samples, iter_tar_members
 from tasks.evaluate_refiner import refine_images
-from tasks.params import Refine, RefinePaths
+from tasks.params import Refine
 
 
 def _hand_refiner(root: Path, synthetic: Path) -> Path:
@@ -48,21 +48,18 @@ def _members(shard_dir: Path) -> list[tuple[str, dict[str, bytes]]]:
 def test_refine_hand_keeps_keys_and_annotations_of_16_bit_depth(
         hand_shards: Path, tmp_path: Path, prefect_api: str) -> None:
     model = _hand_refiner(tmp_path, hand_shards / "synthetic")
-    gaze_unused = RefinePaths(shards_dir=str(tmp_path / "none"), model_file="none",
-                              candidates_dir="none", metrics_file="none",
-                              validation_docs_dir="none")
-    cfg = Refine(batch_size=8, workers=1, threads_per_worker=1, dask_address=None,
-                 work_dir=str(tmp_path / "work"), require_toward_real=True, gaze=gaze_unused,
-                 hand=RefinePaths(shards_dir=str(hand_shards), model_file=str(model),
-                                  candidates_dir=str(tmp_path / "candidates"),
-                                  metrics_file=str(tmp_path / "metrics" / "refine.json"),
-                                  validation_docs_dir=str(tmp_path / "docs")))
-    metrics = run(cfg)
+    cfg = Refine(shards_dir=str(hand_shards), model_file=str(model),
+                 candidates_dir=str(tmp_path / "candidates"),
+                 metrics_file=str(tmp_path / "metrics" / "refine.json"),
+                 validation_docs_dir=str(tmp_path / "docs"), batch_size=8, workers=1,
+                 threads_per_worker=1, dask_address=None, work_dir=str(tmp_path / "work"),
+                 require_toward_real=True)
+    metrics = run(cfg, "hand")
 
     refined_dir = hand_shards / "refined"
     assert metrics["count"] == 48 and metrics["shards"] == 3
     assert metrics["shards_moved_toward_real"] == 3  # the 16-bit statistics check ran
-    assert json.loads(Path(cfg.hand.metrics_file).read_text()) == metrics
+    assert json.loads(Path(cfg.metrics_file).read_text()) == metrics
     assert verify_sha256sums(refined_dir) == []
     source, refined = _members(hand_shards / "synthetic"), _members(refined_dir)
     assert [k for k, _ in refined] == [k for k, _ in source]

@@ -13,7 +13,7 @@ import torch
 import yaml
 from PIL import Image
 
-from flows.train_refiner_hand import run
+from flows.train_refiner import run
 from simgan_core.domain import HAND
 from tasks.params import TrainRefiner
 from tasks.train_refiner import run_training
@@ -27,7 +27,7 @@ HAND_KEYS = {"c2st_synthetic_vs_real", "c2st_refined_vs_real", "mean_abs_change"
 
 
 def _cfg(shards: Path, out: Path) -> TrainRefiner:
-    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["train_refiner_hand"]
+    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["train_refiner"]["hand"]
     raw.update(shards_dir=str(shards), model_file=str(out / "refiner.pt"),
                metrics_file=str(out / "refiner.json"), curves_file=str(out / "curves.csv"),
                samples_file=str(out / "samples.png"), checkpoint_dir=str(out / "ckpt"),
@@ -41,7 +41,7 @@ def _cfg(shards: Path, out: Path) -> TrainRefiner:
 def test_hand_refiner_flow_writes_checkpoint_metrics_and_grid(
         hand_shards: Path, tmp_path: Path, prefect_api: str) -> None:
     cfg = _cfg(hand_shards, tmp_path / "out")
-    metrics = run(cfg)
+    metrics = run(cfg, "hand")
     assert set(metrics) == HAND_KEYS
     assert "gaze_shift_deg" not in metrics and "mean_abs_change_gray" not in metrics
     assert json.loads(Path(cfg.metrics_file).read_text()) == metrics

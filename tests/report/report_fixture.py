@@ -13,6 +13,7 @@ from PIL import Image
 
 from reporting.html_page import ReportInputs
 from reporting.result_rows import metric_columns
+from simgan_core.domain import GAZE
 
 GAZE_KEYS = ("mean_deg", "median_deg", "within_7deg")
 HOSTILE_FILE = '"><img src=x onerror=alert(1)>.png'
@@ -64,6 +65,7 @@ def png() -> bytes:
 def report_inputs(**changes: object) -> ReportInputs:
     base: dict = dict(title="SimGAN gaze", data_note="stand-in real camera & simulator",
                       evaluation=EVALUATION, metric_columns=metric_columns(GAZE_KEYS),
+                      curve_text=GAZE.report.curve,
                       images=[("synthetic | refined | real", png())], error_cdf=CDF,
                       refiner_curves=CURVES, ablations=ABLATIONS,
                       summaries=[("refiner.json", {"c2st_refined_vs_real": 0.6725,

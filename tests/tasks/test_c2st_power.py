@@ -35,10 +35,10 @@ def _workspace(tmp_path: Path) -> tuple[Path, TrainRefiner]:
         torch.save({"refiner": Refiner(config.refiner).state_dict(), "config": config.to_dict(),
                     "step": 0, "run_key": "test"}, candidates / f"seed{seed}.pt")
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    params["train_refiner_gaze"].update(shards_dir=str(shards), candidates_dir=str(candidates),
+    params["train_refiner"]["gaze"].update(shards_dir=str(shards), candidates_dir=str(candidates),
                                         eval_samples=16, c2st_steps=3, regressor_steps=2)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    return tmp_path / "params.yaml", TrainRefiner.model_validate(params["train_refiner_gaze"])
+    return tmp_path / "params.yaml", TrainRefiner.model_validate(params["train_refiner"]["gaze"])
 
 
 def test_the_judge_is_read_at_each_length_on_every_set(tmp_path: Path) -> None:

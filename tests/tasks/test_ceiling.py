@@ -18,9 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def _params(tmp_path: Path, domain: str, shards: Path, evaluation: dict) -> Path:
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    params[f"train_estimator_{domain}"].update(shards_dir=str(shards), steps=3, batch_size=4,
+    params["train_estimator"][domain].update(shards_dir=str(shards), steps=3, batch_size=4,
                                               seeds=[0, 1])
-    params[f"evaluate_{domain}"]["metrics_file"] = str(tmp_path / "evaluate.json")
+    params["evaluate"][domain]["metrics_file"] = str(tmp_path / "evaluate.json")
     (tmp_path / "evaluate.json").write_text(json.dumps(
         {name: {**figures, "n_train": 10} for name, figures in evaluation.items()}))
     path = tmp_path / "params.yaml"
@@ -77,7 +77,7 @@ def test_label_shift_floor_reads_the_stage_judge_on_paired_views(
     refiner_json = tmp_path / "refiner.json"
     refiner_json.write_text(json.dumps({metric: 1.5, "refiner_seeds": {
         "0": {metric: 1.5}, "1": {metric: 2.5}}}))
-    params[f"train_refiner_{domain}"].update(metrics_file=str(refiner_json), regressor_steps=3)
+    params["train_refiner"][domain].update(metrics_file=str(refiner_json), regressor_steps=3)
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params))
 

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from pydantic import ValidationError
 
 from simgan_core.domain import GAZE, HAND
 from tasks.evaluate import _aggregate, check_leak_free, estimator_files
-from tasks.params import TrainEstimatorGaze, TrainingSet
+from tasks.params import TrainingSet, load_params
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,8 +55,7 @@ def test_a_test_key_in_a_training_split_is_a_leak(tmp_path: Path) -> None:
 def test_real_test_cannot_be_a_training_split() -> None:
     with pytest.raises(ValidationError, match="real_test is held out"):
         TrainingSet(split="real_test", augment=False)
-    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["train_estimator_gaze"]
-    cfg = TrainEstimatorGaze.model_validate(raw)
+    cfg = load_params(REPO_ROOT / "params.yaml").stage_config("train_estimator", "gaze")
     allowed = re.compile(r"synthetic|refined|real_train|candidates/refined_seed\d+")
     assert all(allowed.fullmatch(s.split) for s in cfg.training_sets.values())
     assert len(cfg.seeds) >= 3

@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flows.evaluate_hand import evaluate_hand_flow
-from flows.report_hand import report_hand_flow
-from flows.train_estimator import run_domain
+from flows.evaluate import evaluate_flow
+from flows.report import report_flow
+from flows.train_estimator import run as train_estimators
 from tasks.evaluate import check_leak_free, refined_gap_closed
-from tasks.params import EvaluateHand, ReportHand, TrainEstimator, TrainingSet
+from tasks.params import Evaluate, Report, TrainEstimator, TrainingSet
 from tasks.results_table import results_markdown
 from tasks.train_estimator import load_estimator
 
@@ -31,11 +31,10 @@ def _train_cfg(shards: Path, models: Path) -> TrainEstimator:
         training_sets={k: TrainingSet(split=s, augment=a) for k, (s, a) in TRAINING_SETS.items()})
 
 
-def _eval_cfg(shards: Path, models: Path, metrics: Path) -> EvaluateHand:
-    return EvaluateHand(shards_dir=str(shards), models_dir=str(models),
-                        metrics_file=str(metrics / "evaluate.json"),
-                        curve_file=str(metrics / "pck_curve.csv"), curve_max_px=20.0,
-                        curve_step_px=0.5)
+def _eval_cfg(shards: Path, models: Path, metrics: Path) -> Evaluate:
+    return Evaluate(shards_dir=str(shards), models_dir=str(models),
+                    metrics_file=str(metrics / "evaluate.json"),
+                    curve_file=str(metrics / "pck_curve.csv"), curve_max=20.0, curve_step=0.5)
 
 
 @pytest.fixture
@@ -45,9 +44,10 @@ def trained(hand_shards: Path, tmp_path: Path, prefect_api: str) -> tuple[Path, 
     shutil.copytree(hand_shards / "synthetic", hand_shards / "refined")
     models = tmp_path / "models"
     cfg = _train_cfg(hand_shards, models)
-    for name in TRAINING_SETS:
-        summary = run_domain(cfg, name, "hand")
-        assert summary["seeds"] == 2 and summary["split"] == TRAINING_SETS[name][0]
+    summary = train_estimators(cfg, "hand")
+    assert list(summary) == list(TRAINING_SETS)
+    for name, (split, _) in TRAINING_SETS.items():
+        assert summary[name]["seeds"] == 2 and summary[name]["split"] == split
     return hand_shards, models
 
 
@@ -59,7 +59,7 @@ def test_train_evaluate_report_on_the_fixture(trained: tuple[Path, Path], tmp_pa
     assert state["config"]["seed"] == 1 and state["n_train"] == 48
 
     metrics_dir = tmp_path / "metrics" / "hand"
-    metrics = evaluate_hand_flow(_eval_cfg(shards, models, metrics_dir))
+    metrics = evaluate_flow(_eval_cfg(shards, models, metrics_dir), "hand")
     assert json.loads((metrics_dir / "evaluate.json").read_text()) == metrics
     assert metrics["real_test_n"] == 24
     assert set(TRAINING_SETS) <= set(metrics)
@@ -81,9 +81,9 @@ def test_train_evaluate_report_on_the_fixture(trained: tuple[Path, Path], tmp_pa
         "step,phase,loss_reg,disc_acc_real,disc_acc_refined\n10,adversarial,0.1,0.6,0.4\n"
         "20,adversarial,0.09,0.55,0.45\n")
     out = tmp_path / "reports" / "hand" / "index.html"
-    report_hand_flow(ReportHand(out_file=str(out), metrics_dir=str(metrics_dir),
-                                shards_dir=str(shards), samples_per_row=4,
-                                samples_file=str(tmp_path / "absent.png")))
+    report_flow(Report(out_file=str(out), metrics_dir=str(metrics_dir), shards_dir=str(shards),
+                       samples_per_row=4, samples_file=str(tmp_path / "absent.png"),
+                       curve_file=str(metrics_dir / "pck_curve.csv")), "hand")
     assert sorted(p.name for p in out.parent.iterdir()) == ["index.html"]
     page = out.read_text(encoding="utf-8")
     assert "SimGAN sim-to-real report: hand" in page and "stand-in real Kinect" in page
@@ -102,7 +102,7 @@ def test_a_real_test_key_in_a_training_split_is_refused(trained: tuple[Path, Pat
     manifest.to_parquet(shards / "real_train" / "manifest.parquet", index=False)
     with pytest.raises(ValueError, match="1 real_test samples are in the training split "
                                          "'real_train'"):
-        evaluate_hand_flow(_eval_cfg(shards, models, tmp_path / "m"))
+        evaluate_flow(_eval_cfg(shards, models, tmp_path / "m"), "hand")
     assert not (tmp_path / "m" / "evaluate.json").exists()
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tasks.params import load_params, resolve_workers
+from simgan_core.domain import DOMAINS
+from tasks.params import PER_DOMAIN, load_params, resolve_workers
 from tasks.params_file import ParamsError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +21,13 @@ def _write(tmp_path: Path, mutate) -> Path:
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
+
+
+def _block(raw: dict, dotted: str) -> dict:
+    """raw["train_refiner"]["gaze"] for "train_refiner.gaze"."""
+    for key in dotted.split("."):
+        raw = raw[key]
+    return raw
 
 
 def _path_values(value: object, key: str = "") -> list[str]:
@@ -76,32 +85,32 @@ def test_workers_zero_means_all_cores() -> None:
 
 
 @pytest.mark.parametrize("section, key, value", [
-    ("train_refiner_gaze", "lambda_reg", float("nan")),
-    ("train_refiner_hand", "disc_lr", float("inf")),
-    ("train_refiner_gaze", "refiner_lr", 0.0),
-    ("train_estimator_gaze", "lr", -1e-3),
-    ("train_refiner_gaze", "lambda_task", float("inf")),
+    ("train_refiner.gaze", "lambda_reg", float("nan")),
+    ("train_refiner.hand", "disc_lr", float("inf")),
+    ("train_refiner.gaze", "refiner_lr", 0.0),
+    ("train_estimator.gaze", "lr", -1e-3),
+    ("train_refiner.gaze", "lambda_task", float("inf")),
 ])
 def test_non_finite_and_non_positive_numbers_are_named(tmp_path: Path, section: str, key: str,
                                                        value: float) -> None:
-    path = _write(tmp_path, lambda raw: raw[section].update({key: value}))
-    with pytest.raises(ParamsError, match=rf"{section}\.{key}"):
+    path = _write(tmp_path, lambda raw: _block(raw, section).update({key: value}))
+    with pytest.raises(ParamsError, match=rf"{re.escape(section)}\.{key}"):
         load_params(path)
 
 
 @pytest.mark.parametrize("section, key, value", [
-    ("train_refiner_gaze", "psi", "identiy"),
-    ("train_refiner_gaze", "disc_mode", "locall"),
-    ("train_refiner_hand", "optimizer", "adamw"),
-    ("train_refiner_hand", "history_dtype", "float8"),
-    ("train_refiner_gaze", "refiner", "huge"),
-    ("train_refiner_gaze", "discriminator", "tiny"),
-    ("train_estimator_hand", "preset", "large"),
+    ("train_refiner.gaze", "psi", "identiy"),
+    ("train_refiner.gaze", "disc_mode", "locall"),
+    ("train_refiner.hand", "optimizer", "adamw"),
+    ("train_refiner.hand", "history_dtype", "float8"),
+    ("train_refiner.gaze", "refiner", "huge"),
+    ("train_refiner.gaze", "discriminator", "tiny"),
+    ("train_estimator.hand", "preset", "large"),
 ])
 def test_enum_like_fields_refuse_unknown_values_at_load(tmp_path: Path, section: str, key: str,
                                                         value: str) -> None:
-    path = _write(tmp_path, lambda raw: raw[section].update({key: value}))
-    with pytest.raises(ParamsError, match=rf"{section}\.{key}"):
+    path = _write(tmp_path, lambda raw: _block(raw, section).update({key: value}))
+    with pytest.raises(ParamsError, match=rf"{re.escape(section)}\.{key}"):
         load_params(path)
 
 
@@ -113,9 +122,26 @@ def test_a_negative_min_samples_is_named(tmp_path: Path) -> None:
 
 def test_a_duplicate_key_is_named_not_silently_overwritten(tmp_path: Path) -> None:
     text = (REPO_ROOT / "params.yaml").read_text()
-    assert "  lambda_reg: 0.5\n" in text
+    line = "    lambda_reg: 0.5\n"  # in train_refiner.gaze
+    assert line in text
     path = tmp_path / "params.yaml"
-    path.write_text(text.replace("  lambda_reg: 0.5\n", "  lambda_reg: 0.5\n  lambda_reg: 9.0\n",
-                                 1))
+    path.write_text(text.replace(line, line + "    lambda_reg: 9.0\n", 1))
     with pytest.raises(ParamsError, match="duplicate key 'lambda_reg'"):
         load_params(path)
+
+
+def test_a_block_for_an_unknown_domain_is_named() -> None:
+    params = load_params(REPO_ROOT / "params.yaml")
+    assert params.unknown_domains(DOMAINS) == []
+    assert params.unknown_domains(["gaze"]) == [
+        f"{section}.hand" for section in PER_DOMAIN]
+
+
+def test_stage_config_is_the_domain_block_and_names_a_missing_one() -> None:
+    params = load_params(REPO_ROOT / "params.yaml")
+    assert params.stage_config("train_refiner", "hand") is params.train_refiner["hand"]
+    estimators = params.stage_config("train_estimator", "gaze")
+    assert estimators.training_sets == params.training_sets
+    assert estimators.steps == params.train_estimator["gaze"].steps
+    with pytest.raises(ValueError, match="report has no block for domain 'images'"):
+        params.stage_config("report", "images")

@@ -17,7 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _stage() -> TrainRefiner:
-    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["train_refiner_gaze"]
+    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["train_refiner"]["gaze"]
     return TrainRefiner.model_validate(raw)
 
 
@@ -49,7 +49,7 @@ def test_a_tiny_trial_trains_judges_and_writes_its_figures(
     committed = tmp_path / "refiner.json"
     committed.write_text(json.dumps({"refiner_seeds": {"0": {
         "c2st_refined_vs_real": 0.57, "gaze_shift_deg": 6.5}}}))
-    params["train_refiner_gaze"].update(
+    params["train_refiner"]["gaze"].update(
         shards_dir=str(shards), metrics_file=str(committed), steps=4, pretrain_disc_steps=2,
         batch_size=4, history_size=8, checkpoint_every=2, log_every=2, label_reader_steps=2,
         eval_samples=12, c2st_steps=2, regressor_steps=2)

@@ -11,15 +11,15 @@ import yaml
 from simgan_core.domain import GAZE, HAND
 from simgan_core.refiner.device import cpu_has_native_bf16
 from simgan_core.refiner.trainer import SimGANConfig
-from tasks.params import TrainRefinerGaze
+from tasks.params import TrainRefiner
 from tasks.train_refiner import CORE_DEFAULTS, DERIVED_FIELDS, run_key, simgan_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _cfg(**changes: object) -> TrainRefinerGaze:
-    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["train_refiner_gaze"]
-    return TrainRefinerGaze.model_validate(raw | changes)
+def _cfg(**changes: object) -> TrainRefiner:
+    raw = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())["train_refiner"]["gaze"]
+    return TrainRefiner.model_validate(raw | changes)
 
 
 def test_presets_are_looked_up_by_name() -> None:
@@ -31,7 +31,7 @@ def test_presets_are_looked_up_by_name() -> None:
 def test_every_core_setting_is_a_schema_field_or_derived() -> None:
     """A SimGANConfig field the schema does not declare (and the stage does not derive)
     would silently keep the core's default: each setting is declared once, by name."""
-    schema = set(TrainRefinerGaze.model_fields)
+    schema = set(TrainRefiner.model_fields)
     unset = {f.name for f in fields(SimGANConfig)} - schema - set(DERIVED_FIELDS)
     assert unset == set(CORE_DEFAULTS)
 
