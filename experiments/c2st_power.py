@@ -37,7 +37,6 @@ from tasks.evaluate_refiner import (
     load_real_draw,
     load_refiner,
     refine_images,
-    unit_tensor,
 )
 from tasks.params import load_params
 
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.monotonic()
     shards = Path(cfg.shards_dir)
     syn_x = load_labeled(shards / "synthetic", n, domain)[0]
-    real_u = unit_tensor(load_real_draw(shards, n, domain), domain)
+    real_u = domain.to_tensor(load_real_draw(shards, n, domain))
     sets = {"synthetic": syn_x}
     candidates = args.candidates or Path(cfg.candidates_dir)
     critics = {}  # the critic each candidate trained against (its checkpoint's config)
@@ -83,7 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
     figures: dict[str, dict[str, float]] = {name: {} for name in sets}
     for steps in args.steps:
         for name, images in sets.items():
-            acc = c2st_accuracy(unit_tensor(images, domain), real_u, steps=steps,
+            acc = c2st_accuracy(domain.to_tensor(images), real_u, steps=steps,
                                 seed=JUDGE_SEED)
             figures[name][str(steps)] = round(acc, 4)
             print(f"{steps:6d} steps  {acc:.4f}  {name}", flush=True)

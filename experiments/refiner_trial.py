@@ -24,7 +24,7 @@ import yaml
 
 from experiments.common import RESULTS
 from simgan_core.atomic import atomic_write_text
-from simgan_core.domain import DOMAINS, get_domain
+from simgan_core.domain import domain_names, get_domain
 from tasks.evaluate_refiner import REALISM_METRIC, evaluate_refiner
 from tasks.params import TrainRefiner, load_params
 from tasks.train_refiner import run_training
@@ -63,7 +63,7 @@ def trial_config(cfg: TrainRefiner, overrides: dict[str, Any], seed: int, work: 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="the trial's name (its folder and JSON file)")
-    parser.add_argument("--domain", choices=sorted(DOMAINS), default="gaze")
+    parser.add_argument("--domain", choices=sorted(domain_names()), default="gaze")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="a train_refiner.<domain> setting")

@@ -104,10 +104,11 @@ def run(
         module, section = STAGES[stage]
         _run_flow(module, getattr(cfg, section))
         return
-    from simgan_core.domain import DOMAINS
+    from simgan_core.domain import domain_names
 
-    if unknown := cfg.unknown_domains(DOMAINS):
-        raise _fail(f"{params}: {', '.join(unknown)}: unknown domain; known: {sorted(DOMAINS)}")
+    if unknown := cfg.unknown_domains(domain_names()):
+        raise _fail(f"{params}: {', '.join(unknown)}: unknown domain; "
+                    f"known: {sorted(domain_names())}")
     module, section = DOMAIN_STAGES[stage]
     try:
         stage_cfg = cfg.stage_config(section, domain)

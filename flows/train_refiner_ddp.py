@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     init_process_group(info)
     try:
-        summary = run_training(cfg, log, domain=get_domain(args.domain), ddp=info)
+        summary = run_training(cfg, get_domain(args.domain), log, ddp=info)
         dist.barrier()  # every rank done before rank 0 reads the model file back
         if info.is_main and not args.no_evaluate:
             metrics = evaluate_refiner.fn(cfg, summary, args.domain)

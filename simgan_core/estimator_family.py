@@ -1,7 +1,7 @@
 """Which estimator judges a domain, behind one interface for the generic stages.
 
-The train / evaluate / report stages are written once; a domain's `estimator` name
-(simgan_core/domain.py) picks its family here:
+The train / evaluate / report stages are written once; a domain's spec
+(simgan_core/<name>/spec.py) gives its family through `Domain.estimator`:
 - gaze_regressor: (pitch, yaw) regression, errors in degrees (gaze/estimator.py);
 - heatmap_hourglass: joint heatmaps, errors in pixels at 224 scale (hand/estimator.py).
 
@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from torch import nn
 
-from simgan_core.domain import Domain
+if TYPE_CHECKING:
+    from simgan_core.domain import Domain
 
 
 @dataclass(frozen=True)
@@ -38,34 +39,11 @@ class EstimatorFamily:
         return self.config_cls(**fields)
 
 
-def _gaze() -> EstimatorFamily:
-    from simgan_core.gaze import estimator as g
-
-    return EstimatorFamily("gaze_regressor", g.EstimatorConfig, g.train_estimator,
-                           g.build_estimator, g.angular_errors_deg, g.error_summary,
-                           g.error_cdf, "error_deg")
-
-
-def _hand() -> EstimatorFamily:
-    from simgan_core.hand import estimator as h
-    from simgan_core.hand.metrics import pck_curve, pck_summary
-
-    return EstimatorFamily("heatmap_hourglass", h.EstimatorConfig, h.train_estimator,
-                           h.build_estimator, h.joint_errors_px, pck_summary, pck_curve,
-                           "error_px")
-
-
-_FAMILIES: dict[str, Callable[[], EstimatorFamily]] = {
-    "gaze_regressor": _gaze, "heatmap_hourglass": _hand}
-
-
 def estimator_family(domain: Domain) -> EstimatorFamily:
-    """The family named by domain.estimator; ValueError for an unknown one."""
-    try:
-        return _FAMILIES[domain.estimator]()
-    except KeyError:
-        raise ValueError(f"domain {domain.name!r}: unknown estimator {domain.estimator!r}; "
-                         f"known: {sorted(_FAMILIES)}") from None
+    """The family of domain.estimator; ValueError for a domain without one."""
+    if domain.estimator is None:
+        raise ValueError(f"domain {domain.name!r} has no downstream estimator")
+    return domain.estimator()
 
 
 def estimator_augment(domain: Domain) -> Any:

@@ -20,23 +20,27 @@ from simgan_core.shards import decode_png
 
 
 def _png_only(sample: dict[str, Any], expected_hw: tuple[int, int] | None = None,
-              expected_dtype: type[np.unsignedinteger] | None = None) -> np.ndarray:
-    """The sample's PNG, refused from its header unless (H, W) / dtype are the domain's."""
+              expected_dtype: type[np.unsignedinteger] | None = None,
+              expected_channels: int = 1) -> np.ndarray:
+    """The sample's PNG, refused from its header unless (H, W) / dtype / channels are the
+    domain's."""
     where = f"{sample.get('__shard__')}[{sample.get('__shardindex__')}]"
     data = sample[".png"]
     return decode_png(data.read() if hasattr(data, "read") else bytes(data), where,
-                      expected_hw, expected_dtype)
+                      expected_hw, expected_dtype, expected_channels)
 
 
 class IndexedImages:
-    """images[i] -> (H, W) stored pixels; `batch(indices)` -> (B, 1, H, W) float in [-1, 1]."""
+    """images[i] -> stored pixels (H, W[, C]); `batch(indices)` -> (B, C, H, W) float in
+    [-1, 1]."""
 
     def __init__(self, index_path: Path | str, domain: Domain) -> None:
         self.domain = domain
         self.index_path = Path(index_path)
         # The domain's (H, W) and dtype: an image of any other size is never decoded.
         self._ds = open_indexed(self.index_path, decode=partial(
-            _png_only, expected_hw=domain.image_hw, expected_dtype=domain.dtype))
+            _png_only, expected_hw=domain.image_hw, expected_dtype=domain.dtype,
+            expected_channels=domain.channels))
 
     def __len__(self) -> int:
         return len(self._ds)
@@ -45,5 +49,4 @@ class IndexedImages:
         return self._ds[int(i)]
 
     def batch(self, indices: torch.Tensor) -> torch.Tensor:
-        images = np.stack([self.domain.to_unit(self._ds[int(i)]) for i in indices])
-        return torch.from_numpy(images).unsqueeze(1)  # (B, 1, H, W)
+        return self.domain.to_tensor(np.stack([self._ds[int(i)] for i in indices]))

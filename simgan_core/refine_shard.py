@@ -28,7 +28,7 @@ from simgan_core.shards import (
 
 REFINEMENT_KEY = "refinement"  # the one top-level key a refined annotation adds
 
-# (B, 1, H, W) float32 in [-1, 1] -> (B, 1, H, W) float32 in [-1, 1]
+# (B, C, H, W) float32 in [-1, 1] -> (B, C, H, W) float32 in [-1, 1]
 RefineFn = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -83,19 +83,21 @@ def refine_shard(source: Path, dest: Path, refine: RefineFn, domain: Domain,
         for batch in _batches(source, batch_size):
             where = [f"{source}: {key}" for key, _ in batch]
             # Header-checked against the domain's (H, W) / dtype before decoding.
-            images = np.stack([decode_png(files["png"], f"{w}.png", domain.image_hw, domain.dtype)
+            images = np.stack([decode_png(files["png"], f"{w}.png", domain.image_hw,
+                                          domain.dtype, domain.channels)
                                for (_, files), w in zip(batch, where, strict=True)])
-            if images.shape[1:] != domain.image_hw or images.dtype != domain.dtype:
+            if images.shape[1:] != domain.stored_shape or images.dtype != domain.dtype:
                 raise ValueError(f"{source}: images are {images.shape[1:]} {images.dtype}, "
-                                 f"the {domain.name} domain wants {domain.image_hw} "
+                                 f"the {domain.name} domain wants {domain.stored_shape} "
                                  f"{np.dtype(domain.dtype)}")
-            x = torch.from_numpy(domain.to_unit(images)).unsqueeze(1)  # (B, 1, H, W)
-            refined = domain.from_unit(refine(x).squeeze(1).numpy())  # (B, H, W) stored
+            x = domain.to_tensor(images)  # (B, C, H, W) in [-1, 1]
+            refined = domain.from_tensor(refine(x))  # (B, H, W[, C]) stored
             for i, (key, files) in enumerate(batch):
                 data, same = refined_annotation(files["json"], provenance, where[i] + ".json")
                 src, out = images[i].astype(np.float64), refined[i].astype(np.float64)
                 stats.keys.append(key)
-                stats.labels.append(domain.label_vector(decode_json(files["json"], where[i])))
+                if domain.label_vector is not None:  # a sample without its label stops here
+                    stats.labels.append(domain.label_vector(decode_json(files["json"], where[i])))
                 stats.source_mean.append(float(src.mean()))
                 stats.source_std.append(float(src.std()))
                 stats.refined_mean.append(float(out.mean()))

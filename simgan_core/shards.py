@@ -42,8 +42,10 @@ MAX_DECODE_PIXELS = 2048 * 2048
 # in its tar header is refused before its bytes are read (a 2 GiB member would be read
 # whole into memory, and shuffle buffers / refine batches hold many members).
 MAX_MEMBER_BYTES = 16 * 2**20
-_MODE_DTYPE = {"L": np.uint8, "I;16": np.uint16, "I;16B": np.uint16, "I;16L": np.uint16,
-               "I": np.uint16}  # PIL modes of 8/16-bit gray PNGs ("I": older Pillow, 16-bit)
+# PIL modes of the PNGs a sample may hold -> (stored dtype, channels): 8/16-bit gray
+# ("I": older Pillow, 16-bit) and 8-bit RGB
+_MODE_KIND = {"L": (np.uint8, 1), "I;16": (np.uint16, 1), "I;16B": (np.uint16, 1),
+              "I;16L": (np.uint16, 1), "I": (np.uint16, 1), "RGB": (np.uint8, 3)}
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ class ShardInfo:
 
 @dataclass(frozen=True)
 class DecodedSample:
-    """A sample read back: image (H, W) uint8 or uint16 as stored; annotation as JSON."""
+    """A sample read back: image (H, W) uint8 or uint16, or (H, W, 3) uint8, as stored;
+    annotation as JSON."""
 
     key: str
     image: np.ndarray
@@ -73,17 +76,19 @@ def check_key(key: str) -> str:
 
 
 def encode_png(image: np.ndarray, key: str = "?") -> bytes:
-    """(H, W) uint8 -> 8-bit grayscale PNG; (H, W) uint16 -> 16-bit grayscale PNG."""
+    """(H, W) uint8 -> 8-bit grayscale PNG; (H, W) uint16 -> 16-bit grayscale PNG;
+    (H, W, 3) uint8 -> 8-bit RGB PNG."""
     image = np.asarray(image)
-    if image.ndim != 2 or image.dtype not in (np.uint8, np.uint16):
+    rgb = image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8
+    if not rgb and (image.ndim != 2 or image.dtype not in (np.uint8, np.uint16)):
         raise ValueError(
-            f"sample {key!r}: image must be (H, W) uint8 or uint16, "
+            f"sample {key!r}: image must be (H, W) uint8 or uint16, or (H, W, 3) uint8, "
             f"got shape {image.shape} dtype {image.dtype}"
         )
     # Native byte order: PIL infers "L" (8-bit gray) or "I;16" (16-bit gray) from the dtype;
     # the PNG itself stores 16-bit samples big-endian either way.
     pil = Image.fromarray(np.ascontiguousarray(image, dtype=image.dtype.newbyteorder("=")))
-    if pil.mode not in ("L", "I;16"):
+    if pil.mode not in ("L", "I;16", "RGB"):
         raise ValueError(f"sample {key!r}: unexpected PIL mode {pil.mode!r}")
     buf = io.BytesIO()
     # No pnginfo / dpi / icc: PIL then writes only IHDR, IDAT and IEND (no timestamps).
@@ -96,12 +101,15 @@ class _SizeError(ValueError):
 
 
 def decode_png(data: bytes, where: str, expected_hw: tuple[int, int] | None = None,
-               expected_dtype: type[np.unsignedinteger] | None = None) -> np.ndarray:
-    """PNG bytes -> (H, W) uint8 or uint16; anything but 8/16-bit grayscale is an error.
+               expected_dtype: type[np.unsignedinteger] | None = None,
+               expected_channels: int = 1) -> np.ndarray:
+    """PNG bytes -> (H, W) uint8 or uint16, or (H, W, 3) uint8; anything but 8/16-bit
+    grayscale or 8-bit RGB is an error.
 
     The size is checked from the PNG header before any pixel is decoded: against
     `expected_hw` when the caller knows the domain's (H, W), else against
-    MAX_DECODE_PIXELS. `expected_dtype` (np.uint8 / np.uint16) is checked from the mode.
+    MAX_DECODE_PIXELS. `expected_dtype` (np.uint8 / np.uint16), with `expected_channels`
+    (1 gray, 3 RGB), is checked from the mode.
     """
     try:
         with Image.open(io.BytesIO(data)) as pil:  # lazy: IHDR read, pixels not yet
@@ -115,9 +123,11 @@ def decode_png(data: bytes, where: str, expected_hw: tuple[int, int] | None = No
                 raise _SizeError(f"{where}: PNG is {height} x {width} (H x W) = "
                                  f"{width * height} px, more than MAX_DECODE_PIXELS "
                                  f"({MAX_DECODE_PIXELS})")
-            if expected_dtype is not None and _MODE_DTYPE.get(pil.mode) != expected_dtype:
+            expected = (expected_dtype, expected_channels)
+            if expected_dtype is not None and _MODE_KIND.get(pil.mode) != expected:
+                kind = "grayscale" if expected_channels == 1 else f"{expected_channels}-channel"
                 raise _SizeError(f"{where}: PNG mode {pil.mode!r}, expected "
-                                 f"{np.dtype(expected_dtype)} grayscale")
+                                 f"{np.dtype(expected_dtype)} {kind}")
             pil.load()
             mode = pil.mode
             array = np.asarray(pil)
@@ -125,13 +135,13 @@ def decode_png(data: bytes, where: str, expected_hw: tuple[int, int] | None = No
         raise
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ValueError(f"{where}: cannot decode PNG: {exc}") from exc
-    if mode == "L":
+    if mode in ("L", "RGB"):
         return array.astype(np.uint8, copy=False)
     if mode.startswith("I;16"):
         return array.astype(np.uint16, copy=False)
     if mode == "I" and array.size and array.min() >= 0 and array.max() <= 0xFFFF:
         return array.astype(np.uint16)  # older Pillow opens 16-bit gray as 32-bit "I"
-    raise ValueError(f"{where}: PNG mode {mode!r} is not 8- or 16-bit grayscale")
+    raise ValueError(f"{where}: PNG mode {mode!r} is not 8- or 16-bit grayscale or 8-bit RGB")
 
 
 def encode_json(annotation: Mapping[str, Any], key: str = "?") -> bytes:

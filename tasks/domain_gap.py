@@ -11,8 +11,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_write_text
-from simgan_core.domain import GAZE
 from simgan_core.gaze.regressor import RegressorConfig, mean_angular_error, train_regressor
+from simgan_core.gaze.spec import GAZE
 from tasks.progress import Progress
 from tasks.splits import load_split
 

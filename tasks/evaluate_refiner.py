@@ -27,7 +27,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_output, atomic_write_text
-from simgan_core.domain import GAZE, Domain, get_domain
+from simgan_core.domain import Domain, get_domain
 from simgan_core.grid import display_uint8, grid_scale, image_grid
 from simgan_core.image_source import IndexedImages
 from simgan_core.label_judge import JUDGE_SEED
@@ -46,17 +46,12 @@ def load_refiner(path: Path) -> tuple[Refiner, dict[str, Any]]:
 
 
 @torch.no_grad()
-def refine_images(refiner: Refiner, images: np.ndarray, batch_size: int = 256,
-                  domain: Domain = GAZE) -> np.ndarray:
-    """(N, H, W) stored pixels -> (N, H, W) refined, same dtype."""
-    x = unit_tensor(images, domain)
+def refine_images(refiner: Refiner, images: np.ndarray, domain: Domain,
+                  batch_size: int = 256) -> np.ndarray:
+    """(N, H, W[, C]) stored pixels -> (N, H, W[, C]) refined, same dtype."""
+    x = domain.to_tensor(images)
     out = torch.cat([refiner(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
-    return domain.from_unit(out.squeeze(1).numpy())
-
-
-def unit_tensor(images: np.ndarray, domain: Domain) -> torch.Tensor:
-    """(N, H, W) stored pixels -> (N, 1, H, W) float32 in [-1, 1]."""
-    return torch.from_numpy(domain.to_unit(images)).unsqueeze(1)
+    return domain.from_tensor(out)
 
 
 def load_real_draw(shards: Path, n: int, domain: Domain) -> np.ndarray:
@@ -69,18 +64,25 @@ def load_real_draw(shards: Path, n: int, domain: Domain) -> np.ndarray:
 
 def load_labeled(split_dir: Path, limit: int, domain: Domain
                  ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
-    """The first `limit` samples of a split: (N, H, W) stored images, (N, L) label
-    vectors, and the annotations."""
+    """The first `limit` samples of a split: (N, H, W[, C]) stored images, (N, L) label
+    vectors ((N, 0) for a domain without labels), and the annotations."""
     images, labels, annotations = [], [], []
     for sample in iter_samples(sorted(split_dir.glob("*.tar"))):
         if len(images) == limit:
             break
         images.append(sample.image)
-        labels.append(domain.label_vector(sample.annotation))
+        labels.append(np.zeros(0) if domain.label_vector is None
+                      else domain.label_vector(sample.annotation))
         annotations.append(sample.annotation)
     if not images:
         raise ValueError(f"{split_dir}: no samples")
     return np.stack(images), np.stack(labels), annotations
+
+
+def label_shift(domain: Domain, *judged: Any) -> dict[str, float]:
+    """The domain's label-shift figures (Domain.label_shift); none for a domain without
+    labels."""
+    return {} if domain.label_shift is None else domain.label_shift(domain, *judged)
 
 
 REALISM_METRIC = "c2st_refined_vs_real"
@@ -95,7 +97,7 @@ def synthetic_realism(cfg: TrainRefiner, domain_name: str) -> float:
     shards = Path(cfg.shards_dir)
     syn_x = load_labeled(shards / "synthetic", cfg.eval_samples, domain)[0]
     real_x = load_real_draw(shards, cfg.eval_samples, domain)
-    return round(c2st_accuracy(unit_tensor(syn_x, domain), unit_tensor(real_x, domain),
+    return round(c2st_accuracy(domain.to_tensor(syn_x), domain.to_tensor(real_x),
                                steps=cfg.c2st_steps, seed=JUDGE_SEED), 4)
 
 
@@ -119,7 +121,7 @@ def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any], domain_name: s
     refined_x = refine_images(refiner, syn_x, domain=domain)
 
     change = float(np.abs(domain.to_unit(refined_x) - domain.to_unit(syn_x)).mean())
-    refined_u, real_u = (unit_tensor(x, domain) for x in (refined_x, real_x))
+    refined_u, real_u = (domain.to_tensor(x) for x in (refined_x, real_x))
     metrics = {
         "steps": int(state["step"]),
         "seed": int(state["config"]["seed"]),
@@ -128,8 +130,8 @@ def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any], domain_name: s
         REALISM_METRIC: round(c2st_accuracy(refined_u, real_u, steps=cfg.c2st_steps,
                                             seed=JUDGE_SEED), 4),
         "mean_abs_change": round(change, 5),
-        **domain.label_shift(domain, syn_x, syn_y, annotations, refined_x, change,
-                             cfg.regressor_steps),
+        **label_shift(domain, syn_x, syn_y, annotations, refined_x, change,
+                      cfg.regressor_steps),
         "eval_samples": len(syn_x),
         "train_seconds": training.get("seconds"),
         "steps_per_s": training.get("steps_per_s"),

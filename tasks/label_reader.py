@@ -29,6 +29,9 @@ READER_SEED_OFFSET = 1000  # not the label-shift regressor's seed: another model
 def train_reader(cfg: TrainRefiner, domain: Domain) -> nn.Module:
     """The frozen reader for cfg's domain, trained on the first READER_SAMPLES synthetic
     images with the augmentation the domain's estimators use."""
+    if domain.label_vector is None or domain.estimator is None:
+        raise ValueError(f"train_refiner.{domain.name}.lambda_task > 0 needs labels and an "
+                         f"estimator family; the {domain.name} domain has neither: set it to 0")
     images, labels, _ = load_labeled(Path(cfg.shards_dir) / "synthetic", READER_SAMPLES, domain)
     return train_label_reader(images, labels, domain.to_unit, estimator_augment(domain),
                               steps=cfg.label_reader_steps,

@@ -335,7 +335,7 @@ class Regenerate(Section):
 
 
 # The stages after ingest are written once and run per domain: their sections map a
-# domain name (simgan_core.domain.DOMAINS) to that domain's settings.
+# domain name (simgan_core.domain.DOMAIN_PACKAGES) to that domain's settings.
 PER_DOMAIN = ("train_refiner", "refine", "train_estimator", "evaluate", "report")
 
 
@@ -358,7 +358,7 @@ class Params(Section):
 
     def unknown_domains(self, known: Iterable[str]) -> list[str]:
         """'section.domain' of every per-domain block whose domain is not in `known` (the
-        registry, simgan_core.domain.DOMAINS: checked by the command line, so that this
+        registry, simgan_core.domain.DOMAIN_PACKAGES: checked by the command line, so that this
         module, which every stage imports, does not import the domains' code)."""
         return [f"{section}.{name}" for section in PER_DOMAIN
                 for name in getattr(self, section) if name not in set(known)]

@@ -29,7 +29,7 @@ from prefect.cache_policies import NO_CACHE
 
 import simgan_core.refiner as refiner_package
 from simgan_core.atomic import atomic_output, atomic_write_text
-from simgan_core.domain import GAZE, Domain, get_domain
+from simgan_core.domain import Domain, get_domain
 from simgan_core.image_source import IndexedImages
 from simgan_core.refiner.device import resolve_cpu_precision
 from simgan_core.refiner.distributed import RankInfo, make_distributed, rank_seed
@@ -47,14 +47,15 @@ def _print_log(fmt: str, *args: object) -> None:
 
 
 # SimGANConfig's fields that the stage derives instead of copying from its params
-# section: the presets by name, the image size from the domain, one seed of cfg.seeds,
-# the resolved CPU precision. Every other field of the same name is copied as given;
-# adam_betas and amp keep the core's defaults (no setting in params.yaml).
+# section: the presets by name (at the domain's channels), the image size from the
+# domain, one seed of cfg.seeds, the resolved CPU precision. Every other field of the
+# same name is copied as given; adam_betas and amp keep the core's defaults (no setting
+# in params.yaml).
 DERIVED_FIELDS = ("refiner", "discriminator", "image_hw", "seed", "cpu_precision")
 CORE_DEFAULTS = ("adam_betas", "amp")
 
 
-def simgan_config(cfg: TrainRefiner, domain: Domain = GAZE, seed: int | None = None
+def simgan_config(cfg: TrainRefiner, domain: Domain, seed: int | None = None
                   ) -> SimGANConfig:
     """The params section train_refiner_<domain> -> the core's typed config. The schema
     (tasks/params.py) declares each setting once under SimGANConfig's own name, so the
@@ -63,8 +64,11 @@ def simgan_config(cfg: TrainRefiner, domain: Domain = GAZE, seed: int | None = N
             if f.name not in DERIVED_FIELDS and f.name in type(cfg).model_fields}
     return SimGANConfig(
         **same,
-        refiner=replace(REFINER_PRESETS[cfg.refiner], residual=cfg.refiner_output == "residual"),
-        discriminator=DISCRIMINATOR_PRESETS[cfg.discriminator],
+        # the presets' layers, at the domain's channel count (1: gray or depth, 3: RGB)
+        refiner=replace(REFINER_PRESETS[cfg.refiner], residual=cfg.refiner_output == "residual",
+                        channels=domain.channels),
+        discriminator=replace(DISCRIMINATOR_PRESETS[cfg.discriminator],
+                              channels=domain.channels),
         image_hw=domain.image_hw,
         seed=cfg.seeds[0] if seed is None else seed,
         # resolved here, so the checkpoint key and refiner.pt name what was used
@@ -140,9 +144,9 @@ def _load_checkpoint(path: Path, log: Callable[..., None]) -> dict[str, Any] | N
         return None
 
 
-def run_training(cfg: TrainRefiner, log: Callable[..., None] = _print_log,
+def run_training(cfg: TrainRefiner, domain: Domain, log: Callable[..., None] = _print_log,
                  progress: Callable[[float], None] = lambda pct: None,
-                 domain: Domain = GAZE, ddp: RankInfo | None = None, seed: int | None = None,
+                 ddp: RankInfo | None = None, seed: int | None = None,
                  model_file: Path | None = None, curves_file: Path | None = None,
                  reader: torch.nn.Module | None = None) -> dict[str, Any]:
     """Train (or resume) one refiner of the domain (`seed`: the first of cfg.seeds by
@@ -234,7 +238,7 @@ def train_refiner(cfg: TrainRefiner, domain: str, seed: int, model_file: Path,
     logger = get_run_logger()
     artifact = create_progress_artifact(
         progress=0.0, description=f"{domain} refiner seed {seed} training (steps done / total)")
-    return run_training(cfg, logger.info,
+    return run_training(cfg, get_domain(domain), logger.info,
                         lambda pct: update_progress_artifact(artifact, progress=pct),
-                        get_domain(domain), seed=seed, model_file=model_file,
+                        seed=seed, model_file=model_file,
                         curves_file=curves_file, reader=reader)

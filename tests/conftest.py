@@ -74,6 +74,7 @@ def build_refine_inputs(tmp_path: Path, n: int, maxcount: int) -> Path:
     import pandas as pd
     import torch
 
+    from simgan_core.gaze.spec import GAZE
     from simgan_core.refiner.models import Refiner
     from simgan_core.refiner.trainer import SimGANConfig
     from simgan_core.shard_index import write_index, write_sha256sums
@@ -102,7 +103,7 @@ def build_refine_inputs(tmp_path: Path, n: int, maxcount: int) -> Path:
     torch.save({"refiner": refiner.state_dict(), "config": config.to_dict(), "step": 0,
                 "run_key": "test"}, tmp_path / "models" / "refiner.pt")
 
-    refined = refine_images(refiner, images).astype(np.float64)
+    refined = refine_images(refiner, images, GAZE).astype(np.float64)
     real = tmp_path / "shards" / "real_train"
     real.mkdir(parents=True)
     pd.DataFrame({"image_mean": refined.mean(axis=(1, 2)), "image_std": refined.std(axis=(1, 2))}

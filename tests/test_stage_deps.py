@@ -5,8 +5,12 @@ up to date).
 A stage's cmd `simgan run <name>` runs the flow module that flows/cli.py's STAGES (or
 DOMAIN_STAGES, for a stage run per domain) maps <name> to; its code is that module and
 every project module it imports, directly or through others, at the top or inside a
-function (read statically with ast). A dep
-covers a module when it names the module's file or a folder above it.
+function (read statically with ast). A stage run per domain (a dvc.yaml `foreach` over
+a params section keyed by domain) also runs, for each domain, the domain's spec module
+simgan_core/<domain>/spec.py (get_domain imports it by name) and what that imports: its
+deps, with ${key} read as the domain, must cover them too (`simgan_core/${key}` covers
+the domain's whole package). A dep covers a module when it names the module's file or
+a folder above it.
 """
 
 from __future__ import annotations
@@ -78,24 +82,41 @@ def stage_code(flow_module: str) -> set[str]:
             if p.name != "__init__.py" or p.stat().st_size > 0}
 
 
-def _stages(dvc: dict) -> dict[str, dict]:
-    """name -> stage body, foreach stages by their `do` template."""
-    return {name: body.get("do", body) for name, body in dvc["stages"].items()}
+def _params() -> dict:
+    return yaml.safe_load((REPO_ROOT / "params.yaml").read_text(encoding="utf-8"))
 
 
-def missing_deps(dvc: dict) -> dict[str, list[str]]:
-    """stage -> project modules its code imports that no dep covers."""
+def _stage_runs(dvc: dict, params: dict) -> dict[str, list[tuple[str | None, dict]]]:
+    """name -> (domain, stage body) per run: one (None, body) for a plain stage, one
+    (key, `do` template) per key of a foreach stage's params section."""
+    runs: dict[str, list[tuple[str | None, dict]]] = {}
+    for name, body in dvc["stages"].items():
+        if "foreach" in body:
+            section = str(body["foreach"]).removeprefix("${").removesuffix("}")
+            runs[name] = [(key, body["do"]) for key in params[section]]
+        else:
+            runs[name] = [(None, body)]
+    return runs
+
+
+def missing_deps(dvc: dict, params: dict | None = None) -> dict[str, list[str]]:
+    """stage -> project modules its code imports that no dep covers (for a foreach stage,
+    over every domain)."""
     missing: dict[str, list[str]] = {}
-    for name, stage in _stages(dvc).items():
-        words = stage["cmd"].split()
-        assert words[:2] == ["simgan", "run"], f"{name}: cmd {stage['cmd']!r}"
-        flow_module = {**STAGES, **DOMAIN_STAGES}[words[2]][0]
-        deps = [str(d).rstrip("/") for d in stage.get("deps", [])]
-        uncovered = sorted(
-            f for f in stage_code(flow_module) - NOT_OUTPUT_CODE
-            if not any(f == d or f.startswith(d + "/") for d in deps))
+    for name, runs in _stage_runs(dvc, _params() if params is None else params).items():
+        uncovered: set[str] = set()
+        for domain, stage in runs:
+            words = stage["cmd"].split()
+            assert words[:2] == ["simgan", "run"], f"{name}: cmd {stage['cmd']!r}"
+            code = stage_code({**STAGES, **DOMAIN_STAGES}[words[2]][0])
+            if domain is not None:
+                code |= stage_code(f"simgan_core.{domain}.spec")
+            deps = [str(d).replace("${key}", domain or "${key}").rstrip("/")
+                    for d in stage.get("deps", [])]
+            uncovered |= {f for f in code - NOT_OUTPUT_CODE
+                          if not any(f == d or f.startswith(d + "/") for d in deps)}
         if uncovered:
-            missing[name] = uncovered
+            missing[name] = sorted(uncovered)
     return missing
 
 
@@ -115,6 +136,9 @@ def test_a_removed_dep_is_caught() -> None:
     estimator = dvc["stages"]["train_estimator"]["do"]["deps"]
     estimator.remove("simgan_core/fit_loop.py")
     assert missing_deps(dvc)["train_estimator"] == ["simgan_core/fit_loop.py"]
+    refine = dvc["stages"]["refine"]["do"]["deps"]
+    refine.remove("simgan_core/${key}")  # the domain's package: its spec and what it loads
+    assert "simgan_core/hand/spec.py" in missing_deps(dvc)["refine"]
 
 
 def test_a_deferred_import_counts() -> None:

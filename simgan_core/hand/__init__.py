@@ -1,6 +1,6 @@
 """The hand-pose domain: NYU-format depth frames in, 16-bit depth crops out.
 
-Canonical hand sample (the `HAND` domain in simgan_core/domain.py):
+Canonical hand sample (the `HAND` domain in simgan_core/hand/spec.py):
 - png: 16-bit grayscale, (S, S) with S = the crop size (64 by default, 224 paper);
   stored value 0..65535 = depth normalized to [-1, 1] within a metric cube centred
   on the palm-centre joint (near face -1, far face +1); holes and background are

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from simgan_core.domain import HAND
 from simgan_core.hand.joints import FX, FY
+from simgan_core.hand.spec import HAND
 
 BACK = 1.0  # normalized depth of the cube's far face (and of holes)
 # The frame pixels inside the box that must hold a reading within the cube for the

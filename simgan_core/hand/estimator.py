@@ -34,12 +34,12 @@ import torch
 from torch import nn
 
 from simgan_core.augment import DEPTH_AUGMENT, AugmentConfig
-from simgan_core.domain import HAND
 from simgan_core.fit_loop import StepLog, fit
 from simgan_core.hand.heatmaps import gaussian_heatmaps, soft_argmax
 from simgan_core.hand.hourglass import StackedHourglass
 from simgan_core.hand.joints import N_EVAL
 from simgan_core.hand.metrics import joint_distances_px
+from simgan_core.hand.spec import HAND
 
 SCHEDULES: tuple[str, ...] = ("cosine", "constant")
 

@@ -8,7 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from simgan_core.domain import GAZE, HAND
+from simgan_core.gaze.spec import GAZE
+from simgan_core.hand.spec import HAND
 from tasks.evaluate import headline
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import scipy.io
 from conftest import SHARED_FIXTURES
 
-from simgan_core.domain import HAND
 from simgan_core.hand.canonical import PALM_IN_EVAL, frame_key, from_nyu_frame
 from simgan_core.hand.joints import EVAL_JOINTS, uvd_to_xyz
 from simgan_core.hand.nyu_reader import decode_depth_png
+from simgan_core.hand.spec import HAND
 from simgan_core.shards import decode_sample, encode_sample
 
 NYU = SHARED_FIXTURES / "nyu"

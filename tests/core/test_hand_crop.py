@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simgan_core.domain import HAND
 from simgan_core.hand.crop import CropError, crop_box, crop_hand, normalize_depth
 from simgan_core.hand.joints import FX, FY, xyz_to_uvd
+from simgan_core.hand.spec import HAND
 
 S = 64
 

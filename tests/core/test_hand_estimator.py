@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from simgan_core.augment import DEPTH_AUGMENT, AugmentConfig, augment_batch
-from simgan_core.domain import HAND
 from simgan_core.hand.estimator import (
     HOURGLASS_PRESETS,
     EstimatorConfig,
@@ -22,6 +21,7 @@ from simgan_core.hand.estimator import (
 )
 from simgan_core.hand.heatmaps import decode_heatmaps, gaussian_heatmaps, soft_argmax
 from simgan_core.hand.metrics import joint_distances_px, pck_curve, pck_summary
+from simgan_core.hand.spec import HAND
 from tasks.splits import load_split
 
 BACK = 65535  # the back of the crop cube (and holes)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from simgan_core.domain import GAZE
+from simgan_core.gaze.spec import GAZE
 from simgan_core.image_source import IndexedImages
 from simgan_core.shard_index import INDEX_NAME, open_indexed, read_index, write_index
 from simgan_core.shards import encode_sample, write_shard_set

@@ -24,9 +24,9 @@ import scipy.io
 from nyu_layout import write_joint_data
 from PIL import Image, ImageFile
 
-from simgan_core.domain import GAZE
 from simgan_core.gaze.crop import crop_gray, eye_crop_box
 from simgan_core.gaze.mpiigaze_reader import MAX_DAY_INFLATED_BYTES, iter_mpiigaze
+from simgan_core.gaze.spec import GAZE
 from simgan_core.hand import nyu_reader
 from simgan_core.hand.joints import FRAME_H, FRAME_W
 from simgan_core.hand.nyu_reader import decode_depth_png, read_joint_data

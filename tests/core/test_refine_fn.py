@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from simgan_core.domain import GAZE
+from simgan_core.gaze.spec import GAZE
 from simgan_core.refine_shard import torch_refine_fn
 from simgan_core.refiner.models import REFINER_PRESETS, Refiner, RefinerConfig
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from simgan_core.domain import GAZE
+from simgan_core.gaze.spec import GAZE
 from simgan_core.refine_shard import REFINEMENT_KEY, refine_shard, refined_annotation
 from simgan_core.shards import encode_json, encode_sample, iter_samples, write_shard
 

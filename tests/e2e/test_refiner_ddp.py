@@ -13,6 +13,7 @@ import yaml
 from gaze_shards import write_gaze_split
 from process_group import run_group
 
+from simgan_core.gaze.spec import GAZE
 from tasks.params import TrainRefiner
 from tasks.train_refiner import run_key, simgan_config
 
@@ -52,8 +53,8 @@ def test_torchrun_two_ranks_train_and_only_rank_0_writes(tmp_path: Path) -> None
     cfg = TrainRefiner.model_validate(
         yaml.safe_load(params.read_text())["train_refiner"]["gaze"])
     sums = [tmp_path / "shards" / s / "SHA256SUMS" for s in ("synthetic", "real_train")]
-    single = run_key(simgan_config(cfg), sums)
-    assert state["run_key"] == run_key(simgan_config(cfg), sums, world_size=2) != single
-    assert run_key(simgan_config(cfg), sums, world_size=1) == single
+    single = run_key(simgan_config(cfg, GAZE), sums)
+    assert state["run_key"] == run_key(simgan_config(cfg, GAZE), sums, world_size=2) != single
+    assert run_key(simgan_config(cfg, GAZE), sums, world_size=1) == single
     curves = (tmp_path / "out" / "c.csv").read_text().splitlines()
     assert len(curves) == 1 + 6  # header + a row per step, written once

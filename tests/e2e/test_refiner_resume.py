@@ -21,7 +21,8 @@ pytestmark = pytest.mark.slow
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN = ("import sys; from tasks.params import TrainRefiner; "
        "from tasks.train_refiner import run_training; "
-       "run_training(TrainRefiner.model_validate_json(open(sys.argv[1]).read()))")
+       "from simgan_core.gaze.spec import GAZE; "
+       "run_training(TrainRefiner.model_validate_json(open(sys.argv[1]).read()), GAZE)")
 
 
 def _config(tmp: Path, name: str) -> Path:

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from flows.refine import run
-from simgan_core.domain import HAND
+from simgan_core.hand.spec import HAND
 from simgan_core.refine_shard import REFINEMENT_KEY
 from simgan_core.refiner.models import DISCRIMINATOR_PRESETS, REFINER_PRESETS, Refiner
 from simgan_core.refiner.trainer import SimGANConfig

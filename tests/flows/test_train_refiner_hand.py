@@ -14,7 +14,7 @@ import yaml
 from PIL import Image
 
 from flows.train_refiner import run
-from simgan_core.domain import HAND
+from simgan_core.hand.spec import HAND
 from tasks.params import TrainRefiner
 from tasks.train_refiner import run_training
 

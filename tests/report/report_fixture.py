@@ -13,7 +13,7 @@ from PIL import Image
 
 from reporting.html_page import ReportInputs
 from reporting.result_rows import metric_columns
-from simgan_core.domain import GAZE
+from simgan_core.gaze.spec import GAZE
 
 GAZE_KEYS = ("mean_deg", "median_deg", "within_7deg")
 HOSTILE_FILE = '"><img src=x onerror=alert(1)>.png'

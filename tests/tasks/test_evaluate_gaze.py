@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from simgan_core.domain import GAZE, HAND
+from simgan_core.gaze.spec import GAZE
+from simgan_core.hand.spec import HAND
 from tasks.evaluate import _aggregate, check_leak_free, estimator_files
 from tasks.params import TrainingSet, load_params
 

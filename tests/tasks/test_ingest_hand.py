@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from nyu_layout import write_joint_data, write_nyu_split
 
-from simgan_core.domain import HAND
 from simgan_core.hand.joints import EVAL_JOINTS, PALM_CENTRE
+from simgan_core.hand.spec import HAND
 from simgan_core.shard_index import verify_sha256sums
 from simgan_core.shards import iter_samples
 from tasks.ingest_hand import ingest_hand_chunk, plan_hand_ingest

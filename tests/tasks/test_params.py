@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simgan_core.domain import DOMAINS
+from simgan_core.domain import domain_names
 from tasks.params import PER_DOMAIN, load_params, resolve_workers
 from tasks.params_file import ParamsError
 
@@ -132,7 +132,7 @@ def test_a_duplicate_key_is_named_not_silently_overwritten(tmp_path: Path) -> No
 
 def test_a_block_for_an_unknown_domain_is_named() -> None:
     params = load_params(REPO_ROOT / "params.yaml")
-    assert params.unknown_domains(DOMAINS) == []
+    assert params.unknown_domains(domain_names()) == []
     assert params.unknown_domains(["gaze"]) == [
         f"{section}.hand" for section in PER_DOMAIN]
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simgan_core.domain import GAZE, HAND
+from simgan_core.gaze.spec import GAZE
+from simgan_core.hand.spec import HAND
 from simgan_core.refiner.device import cpu_has_native_bf16
 from simgan_core.refiner.trainer import SimGANConfig
 from tasks.params import TrainRefiner
@@ -23,7 +24,7 @@ def _cfg(**changes: object) -> TrainRefiner:
 
 
 def test_presets_are_looked_up_by_name() -> None:
-    assert simgan_config(_cfg(refiner="paper_gaze")).refiner.maps == 64
+    assert simgan_config(_cfg(refiner="paper_gaze"), GAZE).refiner.maps == 64
     with pytest.raises(ValueError, match=r"refiner\n.*unknown preset 'huge'"):
         _cfg(refiner="huge")  # refused when the params load, before any training
 
@@ -45,12 +46,12 @@ def test_settings_pass_through_by_name() -> None:
 def test_run_key_follows_config_and_data_but_not_length(tmp_path: Path) -> None:
     index = tmp_path / "index.json"
     index.write_text('{"shardlist": []}')
-    base = run_key(simgan_config(_cfg()), [index])
-    assert run_key(simgan_config(_cfg(steps=5000)), [index]) == base  # extend a run: resume
-    assert run_key(simgan_config(_cfg(lambda_reg=0.1)), [index]) != base
-    assert run_key(simgan_config(_cfg(refiner_ema=0.99)), [index]) != base
+    base = run_key(simgan_config(_cfg(), GAZE), [index])
+    assert run_key(simgan_config(_cfg(steps=5000), GAZE), [index]) == base  # extend a run: resume
+    assert run_key(simgan_config(_cfg(lambda_reg=0.1), GAZE), [index]) != base
+    assert run_key(simgan_config(_cfg(refiner_ema=0.99), GAZE), [index]) != base
     index.write_text('{"shardlist": [1]}')
-    assert run_key(simgan_config(_cfg()), [index]) != base  # new data: start over
+    assert run_key(simgan_config(_cfg(), GAZE), [index]) != base  # new data: start over
 
 
 def test_auto_precision_is_bfloat16_for_8_bit_images_only() -> None:
