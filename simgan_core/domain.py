@@ -1,7 +1,7 @@
 """The domain contract: what every stage after ingest needs to know about a domain.
 
 A domain is one package, simgan_core/<name>/, whose `spec` module exposes `DOMAIN`, a
-`Domain`; DOMAIN_PACKAGES below is the registry. Gaze (8-bit grayscale eye crops), hand
+`Domain`; DOMAIN_PACKAGES below finds them. Gaze (8-bit grayscale eye crops), hand
 pose (16-bit depth crops) and images (the user's own 8-bit RGB or gray images) are
 instances of one idea. Ingest is domain-specific (its readers and crop); everything
 downstream (refiner training, refinement, shards, estimators, evaluation, report)
@@ -28,6 +28,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,8 +38,10 @@ if TYPE_CHECKING:
 
     from simgan_core.estimator_family import EstimatorFamily
 
-# The registry: the domain packages under simgan_core/, each with a `spec` module.
-DOMAIN_PACKAGES = ("gaze", "hand")
+# The registry: every package under simgan_core/ that holds a spec.py is a domain. Adding
+# a domain changes no file outside its package, so no other domain's stage code changes.
+DOMAIN_PACKAGES = tuple(sorted(spec.parent.name
+                               for spec in Path(__file__).parent.glob("*/spec.py")))
 
 HEADLINE_KEYS = {"ratio": "refined_over_synthetic", "gap_closed": "refined_gap_closed"}
 # What real_test holds out from every training split: whole subjects (MPIIGaze's people),
@@ -81,7 +84,8 @@ class Domain:
     dtype: type[np.unsignedinteger]  # stored pixel type: np.uint8 or np.uint16
     required_keys: tuple[str, ...]  # top-level annotation keys of a canonical sample
     label_vector: Callable[[Mapping[str, Any]], np.ndarray] | None  # annotation -> (L,)
-    leak_unit: str  # one of LEAK_UNITS
+    # one of LEAK_UNITS; None only for a domain without an estimator (no real_test to guard)
+    leak_unit: str | None
     channels: int = 1  # 1: stored (H, W) gray; 3: stored (H, W, 3) RGB (8-bit only)
     # () -> the estimator family that judges the domain downstream (imported when asked:
     # torch models), or None for a domain without a downstream estimator
@@ -95,6 +99,8 @@ class Domain:
     headline: str | None = None
     label_shift: LabelShift | None = None
     shift_metric: str | None = None  # the key of label_shift's figures selection reads
+    # (field, type, meaning with units) of the annotation JSON, for the dataset card
+    annotation_fields: tuple[tuple[str, str, str], ...] = ()
     report: ReportText | None = None
 
     def __post_init__(self) -> None:
@@ -102,7 +108,8 @@ class Domain:
                 self.headline not in HEADLINE_KEYS or self.headline_metric not in self.metrics):
             raise ValueError(f"domain {self.name}: headline {self.headline!r} on "
                              f"{self.headline_metric!r} (one of {self.metrics})")
-        if self.leak_unit not in LEAK_UNITS:
+        unguarded = self.leak_unit is None and self.estimator is None  # nothing to guard
+        if self.leak_unit not in LEAK_UNITS and not unguarded:
             raise ValueError(f"domain {self.name}: leak_unit {self.leak_unit!r} "
                              f"(one of {LEAK_UNITS})")
         if self.channels not in (1, 3) or (self.channels == 3 and self.dtype != np.uint8):

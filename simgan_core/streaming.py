@@ -2,7 +2,7 @@
 
     from simgan_core.streaming import stream_batches
     for images, annotations in stream_batches("data/gaze/shards/refined", batch_size=64):
-        ...  # images (B, 1, H, W) float32 in [-1, 1]; annotations: B dicts (the JSON)
+        ...  # images (B, C, H, W) float32 in [-1, 1]; annotations: B dicts (the JSON)
 
 `stream_batches` is the training path (sequential reads through webdataset stages,
 shuffled, split over DataLoader workers and distributed ranks); `open_by_key` is the
@@ -61,16 +61,19 @@ def shard_paths(shard_dir: Path | str) -> list[Path]:
 
 
 def image_to_tensor(image: np.ndarray) -> torch.Tensor:
-    """Stored pixels (H, W) uint8 or uint16 -> (1, H, W) float32 in [-1, 1].
+    """Stored pixels (H, W) uint8 or uint16 -> (1, H, W), (H, W, 3) uint8 RGB -> (3, H, W):
+    float32 in [-1, 1].
 
     8-bit is divided by 255, 16-bit by 65535 (the dtype's full range, as `Domain.to_unit`),
     then mapped to the refiner's tanh range by x * 2 - 1.
     """
-    if image.ndim != 2 or image.dtype not in (np.uint8, np.uint16):
-        raise ValueError(f"image must be (H, W) uint8/uint16, got {image.shape} {image.dtype}")
+    rgb = image.ndim == 3 and image.shape[2] == 3 and image.dtype == np.uint8
+    if not rgb and (image.ndim != 2 or image.dtype not in (np.uint8, np.uint16)):
+        raise ValueError(f"image must be (H, W) uint8/uint16 or (H, W, 3) uint8, got "
+                         f"{image.shape} {image.dtype}")
     scale = np.float32(1.0 / np.iinfo(image.dtype).max)
-    unit = image.astype(np.float32) * scale * np.float32(2.0) - np.float32(1.0)
-    return torch.from_numpy(unit)[None]  # (1, H, W)
+    unit = torch.from_numpy(image.astype(np.float32) * scale * np.float32(2.0) - np.float32(1.0))
+    return unit.permute(2, 0, 1) if rgb else unit[None]  # (C, H, W)
 
 
 def resolve_rank(rank: int | None, world_size: int | None) -> tuple[int, int]:

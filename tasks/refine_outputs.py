@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from prefect import task
 from prefect.artifacts import create_table_artifact
@@ -65,9 +64,8 @@ def assemble_refined(plan: RefinePlan, infos: Sequence[ShardInfo], shards_dir: P
         "refined_std": float(manifest["image_std"].mean()),
         "real_mean": real_mean, "real_std": real_std,
     }
-    domain = get_domain(plan.domain)
-    card = dataset_card(plan.domain, domain.image_hw, np.dtype(domain.dtype).name, manifest,
-                        [i.name for i in infos], plan.provenance, stats)
+    card = dataset_card(get_domain(plan.domain), manifest, [i.name for i in infos],
+                        plan.provenance, stats)
     atomic_write_text(staging / CARD_NAME, card)
     return {"staging": str(staging), "manifest": manifest, "per_shard": per_shard,
             "stats": stats}

@@ -34,6 +34,25 @@ def _estimator() -> EstimatorFamily:
                            g.error_cdf, "error_deg")
 
 
+# (field, type, meaning with units) of the annotation JSON, top level first: the
+# refined shards' dataset card (tasks/dataset_card.py)
+ANNOTATION_FIELDS = (
+    ("domain", "string", '"gaze"'),
+    ("eye", "string", '"left": right eyes were mirrored to left eyes at ingest'),
+    ("gaze.pitch", "float", "radians; pitch = asin(-y) in the normalized camera "
+                            "(x right, y down, z forward)"),
+    ("gaze.yaw", "float", "radians; yaw = atan2(-x, -z)"),
+    ("gaze.vector", "float[3]", "unit 3-D gaze (x, y, z), same camera"),
+    ("head_pose.euler_deg", "float[3]", "UnityEyes head pose (pitch, yaw, roll), degrees"),
+    ("landmarks.interior_margin", "float[16][2]", "eyelid margin (x, y), crop pixels, "
+                                                  "top-left origin"),
+    ("landmarks.caruncle", "float[7][2]", "caruncle (x, y), crop pixels"),
+    ("landmarks.iris", "float[32][2]", "iris outline (x, y), crop pixels"),
+    ("provenance", "object", "dataset, source_file (relative to the source root), "
+                             "subject, stored_eye, split"),
+)
+
+
 GAZE = Domain(
     name="gaze",
     image_hw=(35, 55),
@@ -47,6 +66,7 @@ GAZE = Domain(
     leak_unit="subject",
     label_shift=_label_shift,
     shift_metric="gaze_shift_deg",
+    annotation_fields=ANNOTATION_FIELDS,
     report=ReportText(
         data_note=(
             "This run uses the project's built-in simulator (written in UnityEyes' format) "

@@ -34,6 +34,21 @@ def _estimator() -> EstimatorFamily:
                            "error_px")
 
 
+# (field, type, meaning with units) of the annotation JSON, top level first: the
+# refined shards' dataset card (tasks/dataset_card.py)
+ANNOTATION_FIELDS = (
+    ("domain", "string", '"hand"'),
+    ("joints_uv", "float[14][2]", "the 14 evaluated NYU joints (u, v), crop pixels, "
+                                  "top-left origin"),
+    ("joints_xyz_mm", "float[14][3]", "the same joints in the camera frame, mm, y up (NYU)"),
+    ("cube_mm", "float", "edge of the metric cube around the palm centre, mm: stored 0 "
+                         "is its near face, 65535 its far face (also holes, background)"),
+    ("center_uvd", "float[3]", "palm-centre joint in the full frame: u px, v px, depth mm"),
+    ("provenance", "object", "source (nyu_synthdepth | nyu_depth), file, frame "
+                             "(1-based), kinect"),
+)
+
+
 # The hand-pose domain: 16-bit depth crops (NYU's layout), in [-1, 1] within a metric
 # cube around the palm centre.
 HAND = Domain(
@@ -49,6 +64,7 @@ HAND = Domain(
     leak_unit="folder",
     label_shift=_label_shift,
     shift_metric="joint_shift_px_224",
+    annotation_fields=ANNOTATION_FIELDS,
     report=ReportText(
         data_note=(
             "This run uses the project's built-in hand simulator (synthetic depth renders "
