@@ -26,6 +26,7 @@ from experiments.common import RESULTS
 from simgan_core.atomic import atomic_write_text
 from simgan_core.domain import domain_names, get_domain
 from tasks.evaluate_refiner import REALISM_METRIC, evaluate_refiner
+from tasks.label_reader import train_reader
 from tasks.params import TrainRefiner, load_params
 from tasks.train_refiner import run_training
 
@@ -75,8 +76,13 @@ def main(argv: list[str] | None = None) -> dict:
     work = WORK / args.name
     cfg = trial_config(stage, overrides, args.seed, work)
     started = time.monotonic()
-    training = run_training(cfg, domain=get_domain(args.domain), seed=args.seed,
-                            model_file=work / "refiner.pt", curves_file=work / "curves.csv")
+    domain = get_domain(args.domain)
+    # The stage's label reader (its seeds, not the trial's one): a trial of the stage's
+    # settings is then the stage's candidate of that seed, run key and weights alike.
+    reader = (train_reader(cfg.model_copy(update={"seeds": stage.seeds}), domain)
+              if cfg.lambda_task > 0 else None)
+    training = run_training(cfg, domain=domain, seed=args.seed, model_file=work / "refiner.pt",
+                            curves_file=work / "curves.csv", reader=reader)
     metrics = evaluate_refiner.fn(cfg, training, args.domain, work / "refiner.pt",
                                   work / "metrics.json", work / "samples.png")
     shift = get_domain(args.domain).shift_metric

@@ -6,8 +6,8 @@ estimator augmentation; real images and their labels are never read here.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
-from typing import Any
 
 import torch
 from prefect import get_run_logger, task
@@ -16,34 +16,47 @@ from torch import nn
 
 from simgan_core.domain import Domain, get_domain
 from simgan_core.estimator_family import estimator_augment
-from simgan_core.label_shift import LabelRegressor
-from simgan_core.refiner.label_reader import freeze, train_label_reader
+from simgan_core.refiner.label_reader import train_label_reader
 from tasks.evaluate_refiner import load_labeled
 from tasks.params import TrainRefiner
 from tasks.progress import Progress
 
 READER_SAMPLES = 6000  # synthetic images the reader learns from (the first, in index order)
 READER_SEED_OFFSET = 1000  # not the label-shift regressor's seed: another model measures
+READER_THREADS = 1  # torch threads while the reader trains: one count, one set of weights
 
 
 def train_reader(cfg: TrainRefiner, domain: Domain) -> nn.Module:
     """The frozen reader for cfg's domain, trained on the first READER_SAMPLES synthetic
-    images with the augmentation the domain's estimators use."""
+    images with the augmentation the domain's estimators use.
+
+    The same reader wherever it is trained (the stage's flow, a candidate's process, a
+    trial): seed cfg.seeds[0] + READER_SEED_OFFSET and READER_THREADS torch threads,
+    since the thread count changes how float sums are split, and so the weights.
+    """
     if domain.label_vector is None or domain.estimator is None:
         raise ValueError(f"train_refiner.{domain.name}.lambda_task > 0 needs labels and an "
                          f"estimator family; the {domain.name} domain has neither: set it to 0")
     images, labels, _ = load_labeled(Path(cfg.shards_dir) / "synthetic", READER_SAMPLES, domain)
-    return train_label_reader(images, labels, domain.to_unit, estimator_augment(domain),
-                              steps=cfg.label_reader_steps,
-                              seed=cfg.seeds[0] + READER_SEED_OFFSET)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(READER_THREADS)
+    try:
+        return train_label_reader(images, labels, domain.to_unit, estimator_augment(domain),
+                                  steps=cfg.label_reader_steps,
+                                  seed=cfg.seeds[0] + READER_SEED_OFFSET)
+    finally:
+        torch.set_num_threads(threads)
 
 
-def label_reader_shell(state: dict[str, Any]) -> nn.Module:
-    """An untrained reader shaped like the one in a checkpoint's state (which then loads it)."""
-    outputs = state["head.3.weight"].shape[0]  # the last Linear: (L, 128)
-    width = state["features.0.weight"].shape[0]
-    with torch.random.fork_rng(devices=[]):
-        return freeze(LabelRegressor(outputs, width))
+def reader_digest(reader: nn.Module) -> str:
+    """sha256 of a reader's weights (names, shapes and float32 bytes, in state order):
+    part of the refiner's run key, so a checkpoint made with another reader is never
+    resumed as this one's."""
+    digest = hashlib.sha256()
+    for name, tensor in reader.state_dict().items():
+        digest.update(f"{name}:{tuple(tensor.shape)}".encode())
+        digest.update(tensor.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 @task(name="train-label-reader", cache_policy=NO_CACHE)

@@ -36,7 +36,7 @@ from simgan_core.refiner.distributed import RankInfo, make_distributed, rank_see
 from simgan_core.refiner.models import DISCRIMINATOR_PRESETS, REFINER_PRESETS
 from simgan_core.refiner.sampling import ResumableIndexStream
 from simgan_core.refiner.trainer import LOG_KEYS, SimGANConfig, SimGANTrainer
-from tasks.label_reader import label_reader_shell, train_reader
+from tasks.label_reader import reader_digest, train_reader
 from tasks.params import TrainRefiner, resolve_workers
 
 CURVE_FIELDS = ("step", "phase", *LOG_KEYS)
@@ -66,7 +66,7 @@ def simgan_config(cfg: TrainRefiner, domain: Domain, seed: int | None = None
         **same,
         # the presets' layers, at the domain's channel count (1: gray or depth, 3: RGB)
         refiner=replace(REFINER_PRESETS[cfg.refiner], residual=cfg.refiner_output == "residual",
-                        channels=domain.channels),
+                        channels=domain.channels, noise_maps=cfg.refiner_noise_maps),
         discriminator=replace(DISCRIMINATOR_PRESETS[cfg.discriminator],
                               channels=domain.channels),
         image_hw=domain.image_hw,
@@ -88,13 +88,18 @@ def cpu_precision_for(setting: str, domain: Domain) -> str:
     return resolve_cpu_precision(setting)
 
 
-def run_key(simcfg: SimGANConfig, data_files: list[Path], world_size: int = 1) -> str:
+def run_key(simcfg: SimGANConfig, data_files: list[Path], world_size: int = 1,
+            reader: torch.nn.Module | None = None) -> str:
     """Which checkpoint may be resumed: same config (but `steps`), same data, same code
     (the source of simgan_core.refiner: a changed model must never load old weights),
-    same number of DDP ranks (N ranks train on N x the batch: another run)."""
+    same number of DDP ranks (N ranks train on N x the batch: another run), and the same
+    frozen label reader of the task-consistency term (its weights' digest), since the
+    refiner's loss depends on it."""
     config = {k: v for k, v in simcfg.to_dict().items() if k not in ("steps", "amp")}
     if world_size > 1:  # single-process keys stay what they were
         config["ddp_world_size"] = world_size
+    if reader is not None:
+        config["label_reader_sha256"] = reader_digest(reader)
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
     for source in sorted(Path(refiner_package.__file__).parent.glob("*.py")):
         digest.update(source.read_bytes())
@@ -152,8 +157,9 @@ def run_training(cfg: TrainRefiner, domain: Domain, log: Callable[..., None] = _
     """Train (or resume) one refiner of the domain (`seed`: the first of cfg.seeds by
     default); write model_file and curves_file (cfg's by default); return a summary.
     Images go to the networks through domain.to_unit (any bit depth -> [-1, 1]).
-    reader: the frozen label reader of the task-consistency term (trained here when
-    cfg.lambda_task > 0 and none is given; a resumed run loads it from the checkpoint).
+    reader: the frozen label reader of the task-consistency term (trained here, as the
+    stage trains it, when cfg.lambda_task > 0 and none is given); its weights are part of
+    the run key.
     ddp: this process is one rank of a torchrun job (simgan_core/refiner/distributed.py):
     its own sample streams, gradients averaged over the ranks, only rank 0 writes or logs.
 
@@ -168,17 +174,17 @@ def run_training(cfg: TrainRefiner, domain: Domain, log: Callable[..., None] = _
     synthetic = IndexedImages(shards / "synthetic" / "index.json", domain)
     real = IndexedImages(shards / "real_train" / "index.json", domain)  # images only
     simcfg = simgan_config(cfg, domain, seed)
+    if simcfg.lambda_task > 0 and reader is None:
+        reader = train_reader(cfg, domain)  # the stage's reader: same seed, same threads
+    reader = reader if simcfg.lambda_task > 0 else None
     # The shards' content checksums (an index lists sizes only, which can stay equal).
     run = run_key(simcfg, [p.index_path.with_name("SHA256SUMS") for p in (synthetic, real)],
-                  ddp.world_size if ddp else 1)
+                  ddp.world_size if ddp else 1, reader)
     ckpt_path = Path(cfg.checkpoint_dir) / f"{run}.pt"
     main = ddp is None or ddp.is_main
     if not main:  # rank 0 reports and writes for the job
         log, progress = (lambda *args: None), (lambda pct: None)
     state = _load_checkpoint(ckpt_path, log)
-    if simcfg.lambda_task > 0 and reader is None:
-        reader = (label_reader_shell(state["trainer"]["label_reader"]) if state is not None
-                  else train_reader(cfg, domain))  # a resumed run loads the checkpoint's
     trainer = SimGANTrainer(simcfg, ddp.device if ddp else None, label_reader=reader)
     stream_seed = rank_seed(seed, ddp.rank) if ddp else seed
     syn_stream = ResumableIndexStream(len(synthetic), cfg.batch_size, stream_seed)

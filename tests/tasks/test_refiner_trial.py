@@ -40,8 +40,8 @@ def test_the_trial_config_is_checked_by_the_stage_schema(tmp_path: Path) -> None
         refiner_trial.trial_config(_stage(), {"psi": "sharpen"}, 0, tmp_path)
 
 
-def test_a_tiny_trial_trains_judges_and_writes_its_figures(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _tiny_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Tiny gaze shards, a committed refiner.json and a tiny params.yaml; cwd tmp_path."""
     shards = tmp_path / "shards"
     write_gaze_split(shards / "synthetic", 40, brightness=0, seed=1)
     write_gaze_split(shards / "real_train", 40, brightness=80, seed=2)
@@ -56,6 +56,12 @@ def test_a_tiny_trial_trains_judges_and_writes_its_figures(
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params))
     monkeypatch.chdir(tmp_path)
+    return path
+
+
+def test_a_tiny_trial_trains_judges_and_writes_its_figures(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _tiny_workspace(tmp_path, monkeypatch)
 
     result = refiner_trial.main(["blur", "--set", "psi=blur", "--params", str(path)])
 
@@ -68,3 +74,27 @@ def test_a_tiny_trial_trains_judges_and_writes_its_figures(
     work = tmp_path / ".simgan/trials/blur"
     assert (work / "refiner.pt").exists() and (work / "samples.png").exists()
     assert list((work / "checkpoints").glob("*.pt"))  # resumable
+
+
+def test_a_trial_of_the_stage_settings_is_the_stage_candidate(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trial trains the stage's label reader (seed from the stage's seeds, fixed threads),
+    whatever its own seed: its run key is the one the stage gives the candidate of that
+    seed, so a trial's figures are the stage's."""
+    import torch
+
+    from simgan_core.gaze.spec import GAZE
+    from tasks.label_reader import train_reader
+    from tasks.params import load_params
+    from tasks.train_refiner import run_key, simgan_config
+
+    path = _tiny_workspace(tmp_path, monkeypatch)
+    refiner_trial.main(["same", "--seed", "1", "--params", str(path)])
+
+    stage = load_params(path).stage_config("train_refiner", "gaze")
+    torch.set_num_threads(2)  # the stage's flow process: another thread count than a trial's
+    reader = train_reader(stage, GAZE)
+    sums = [Path(stage.shards_dir) / split / "SHA256SUMS" for split in ("synthetic", "real_train")]
+    expected = run_key(simgan_config(stage, GAZE, seed=1), sums, reader=reader)
+    checkpoints = tmp_path / ".simgan/trials/same/checkpoints"
+    assert [p.stem for p in checkpoints.glob("*.pt")] == [expected]

@@ -66,3 +66,25 @@ def test_auto_precision_is_bfloat16_for_8_bit_images_only() -> None:
     keys = {run_key(simgan_config(_cfg(cpu_precision=p), GAZE), [index])
             for p in ("float32", "bfloat16")}
     assert len(keys) == 2
+
+
+def test_run_key_covers_the_label_reader(tmp_path: Path) -> None:
+    """A checkpoint trained against one frozen label reader is never resumed with another:
+    the task-consistency term (and so the weights) depends on it."""
+    import torch
+
+    from simgan_core.label_shift import LabelRegressor
+
+    index = tmp_path / "index.json"
+    index.write_text('{"shardlist": []}')
+    simcfg = simgan_config(_cfg(), GAZE)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        reader = LabelRegressor(2, 8)
+        other = LabelRegressor(2, 8)
+    same = LabelRegressor(2, 8)
+    same.load_state_dict(reader.state_dict())
+    key = run_key(simcfg, [index], reader=reader)
+    assert run_key(simcfg, [index], reader=same) == key  # the same weights: resume
+    assert run_key(simcfg, [index], reader=other) != key
+    assert run_key(simcfg, [index]) != key  # no reader (lambda_task 0): another run
