@@ -188,6 +188,8 @@ class TrainRefiner(Section):
     refiner_ema: Annotated[float, Field(ge=0.0, lt=1.0)]  # weight-average decay; 0 = off
     # tanh: the paper's output layer; residual: R(x) = clip(x + change), starting at x
     refiner_output: Literal["tanh", "residual"]
+    # maps of N(0, 1) noise beside the image at the refiner's input (0: deterministic)
+    refiner_noise_maps: Annotated[int, Field(ge=0)]
     lambda_task: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]  # 0 = no label reader
     label_reader_steps: PositiveInt  # training steps of the task-consistency label reader
     # One refiner per seed (the candidates, models_dir/seed<k>.pt); the stage publishes

@@ -7,8 +7,10 @@ adversarial loss), or one decision per image in the "global" ablation.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -22,12 +24,16 @@ class RefinerConfig:
     # True: R(x) = clip(x + head(...), -1, 1) with a zero-initialised head, so the refiner
     # starts as the identity and learns only the change; False: tanh(head(...)) (the paper).
     residual: bool = False
+    # Maps of N(0, 1) noise given to the refiner beside the image (0: the paper's
+    # deterministic refiner). A real sensor's noise is drawn anew for every exposure; a
+    # refiner without a noise source can only paint a fixed function of x in its place.
+    noise_maps: int = 0
 
     def __post_init__(self) -> None:
         if self.kernel % 2 != 1 or min(self.channels, self.maps, self.kernel) < 1:
             raise ValueError(f"bad RefinerConfig {self}: kernel must be odd, sizes positive")
-        if self.blocks < 0:
-            raise ValueError(f"bad RefinerConfig {self}: blocks must be >= 0")
+        if self.blocks < 0 or self.noise_maps < 0:
+            raise ValueError(f"bad RefinerConfig {self}: blocks and noise_maps must be >= 0")
 
 
 REFINER_PRESETS: dict[str, RefinerConfig] = {
@@ -55,13 +61,28 @@ class ResnetBlock(nn.Module):
         return self.relu(x + self.conv2(self.relu(self.conv1(x))))
 
 
+def content_noise(x: torch.Tensor, maps: int) -> torch.Tensor:
+    """(B, C, H, W) images -> (B, maps, H, W) N(0, 1) noise drawn from a generator seeded
+    by each image's own float32 bytes: the same image gets the same noise, whatever batch,
+    worker or machine refines it (numpy's PCG64 normals are platform-independent). On the
+    meta device (FLOP counting) zeros of the right shape."""
+    b, _, h, w = x.shape
+    if x.device.type == "meta":
+        return torch.zeros((b, maps, h, w), device="meta")
+    pixels = x.detach().to("cpu", torch.float32).contiguous().numpy()
+    draws = [np.random.default_rng(
+        int.from_bytes(hashlib.blake2b(image.tobytes(), digest_size=8).digest(), "little")
+    ).standard_normal((maps, h, w), dtype=np.float32) for image in pixels]
+    return torch.from_numpy(np.stack(draws)).to(x.device)
+
+
 class Refiner(nn.Module):
     def __init__(self, cfg: RefinerConfig) -> None:
         super().__init__()
         self.cfg = cfg
         self.stem = nn.Sequential(
-            nn.Conv2d(cfg.channels, cfg.maps, cfg.kernel, padding=cfg.kernel // 2,
-                      padding_mode="replicate"), nn.ReLU()
+            nn.Conv2d(cfg.channels + cfg.noise_maps, cfg.maps, cfg.kernel,
+                      padding=cfg.kernel // 2, padding_mode="replicate"), nn.ReLU()
         )
         self.blocks = nn.Sequential(*(ResnetBlock(cfg.maps, cfg.kernel) for _ in range(cfg.blocks)))
         self.head = nn.Conv2d(cfg.maps, cfg.channels, 1)
@@ -69,8 +90,16 @@ class Refiner(nn.Module):
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> same, in [-1, 1]
-        out = self.head(self.blocks(self.stem(x)))
+    def forward(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, C, H, W) -> same, in [-1, 1]. With noise_maps, `noise` (B, noise_maps, H, W)
+        is the noise input; None draws it from the image itself (content_noise:
+        reproducible refinement). Training passes fresh draws."""
+        inp = x
+        if self.cfg.noise_maps:
+            if noise is None:
+                noise = content_noise(x, self.cfg.noise_maps)
+            inp = torch.cat([x, noise.to(x.dtype)], dim=1)
+        out = self.head(self.blocks(self.stem(inp)))
         if self.cfg.residual:
             return (x + out).clamp(-1.0, 1.0)
         return torch.tanh(out)

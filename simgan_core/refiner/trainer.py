@@ -194,6 +194,14 @@ class SimGANTrainer:
         return images.to(self.device, torch.float32, non_blocking=True,
                          memory_format=CHANNELS_LAST)
 
+    def _noise(self, x: torch.Tensor) -> torch.Tensor | None:
+        """(B, noise_maps, H, W) fresh N(0, 1) draws from the checkpointed generator for a
+        training pass; None (no draw) without noise_maps."""
+        if not (maps := self.cfg.refiner.noise_maps):
+            return None
+        noise = torch.randn((x.shape[0], maps, *x.shape[2:]), generator=self.generator)
+        return noise.to(self.device, memory_format=CHANNELS_LAST)
+
     @staticmethod
     def _update(loss: torch.Tensor, optimizer: torch.optim.Optimizer,
                 scaler: torch.amp.GradScaler) -> None:
@@ -208,7 +216,7 @@ class SimGANTrainer:
         """Self-regularization only: the refiner starts close to the identity (psi-wise)."""
         x = self._batch(synthetic)  # (B, C, H, W)
         with self._train_autocast():
-            refined = self.refiner_for_training(x)
+            refined = self.refiner_for_training(x, self._noise(x))
         loss = self_regularization_loss(refined, x, self.cfg.psi)  # float32
         self._update(loss, self.opt_refiner, self.scaler_refiner)
         return {"loss_reg": loss.item()}
@@ -217,7 +225,7 @@ class SimGANTrainer:
         """D on refined (half from the history) vs real; the refiner gets no gradient."""
         x, y = self._batch(synthetic), self._batch(real)
         with torch.no_grad(), self._train_autocast():
-            refined = self.refiner(x).float()  # (B, C, H, W), no graph
+            refined = self.refiner(x, self._noise(x)).float()  # (B, C, H, W), no graph
         refined = self.history.mix(refined)  # (B, C, H, W): B - B//2 current, B//2 earlier
         with self._train_autocast():
             # one pass; no batch norm
@@ -238,7 +246,7 @@ class SimGANTrainer:
         self.discriminator.requires_grad_(False)  # D is a fixed critic for this step
         try:
             with self._train_autocast():
-                refined = self.refiner_for_training(x)  # (B, C, H, W)
+                refined = self.refiner_for_training(x, self._noise(x))  # (B, C, H, W)
                 # the frozen critic: its own module, no gradient of its own to average
                 logits = self.discriminator(refined)  # (B, 2, h, w)
             # The losses and the frozen reader in float32: the differences they take

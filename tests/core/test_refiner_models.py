@@ -12,6 +12,7 @@ from simgan_core.refiner.models import (
     DiscriminatorConfig,
     Refiner,
     RefinerConfig,
+    content_noise,
     count_parameters,
     discriminator_flops_per_image,
     refiner_flops_per_image,
@@ -122,3 +123,44 @@ def test_default_hand_is_the_paper_trunk_at_64() -> None:
         (5, 2, 48), (3, 2, 32), (3, 1, 16), (1, 1, 16), (1, 1, 2)]  # half width
     assert refiner_flops_per_image(REFINER_PRESETS["default_hand"], 64, 64) < \
         refiner_flops_per_image(REFINER_PRESETS["paper_hand"], 224, 224) / 100
+
+
+def test_a_noise_input_refiner_starts_as_the_identity_and_uses_its_noise() -> None:
+    cfg = RefinerConfig(channels=1, maps=4, blocks=1, kernel=3, residual=True, noise_maps=2)
+    model = Refiner(cfg)
+    assert model.stem[0].in_channels == 1 + 2
+    x = _eyes(3)
+    assert torch.equal(model(x), x)  # zero-initialised residual head: x + 0
+    torch.nn.init.normal_(model.head.weight, generator=torch.Generator().manual_seed(1))
+    a = model(x, torch.zeros(3, 2, 35, 55))
+    b = model(x, torch.ones(3, 2, 35, 55))
+    assert not torch.equal(a, b)  # the output depends on the noise it is given
+
+
+def test_content_noise_depends_on_the_image_alone() -> None:
+    """Refinement is reproducible whatever the batch: an image's noise is drawn from its
+    own bytes, so it is the same alone, in another batch, or repeated."""
+    x = _eyes(4)
+    together = content_noise(x, 2)
+    assert together.shape == (4, 2, 35, 55)
+    alone = content_noise(x[2:3], 2)
+    assert torch.equal(together[2:3], alone)
+    shuffled = content_noise(torch.cat([x[3:], x[:1], x[2:3]]), 2)
+    assert torch.equal(shuffled[2], together[2]) and torch.equal(shuffled[1], together[0])
+    assert not torch.equal(together[0], together[1])  # other images, other draws
+    assert abs(float(together.mean())) < 0.05 and abs(float(together.std()) - 1) < 0.05
+    cfg = RefinerConfig(channels=1, maps=4, blocks=1, kernel=3, residual=True, noise_maps=2)
+    model = Refiner(cfg)
+    torch.nn.init.normal_(model.head.weight, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():  # the same noise alone or in a batch (convs: float rounding only)
+        assert torch.allclose(model(x)[2:3], model(x[2:3]), atol=1e-5)
+
+
+def test_noise_maps_are_counted_in_the_flops_and_refused_below_zero() -> None:
+    plain = RefinerConfig(channels=1, maps=4, blocks=1, kernel=3)
+    noisy = RefinerConfig(channels=1, maps=4, blocks=1, kernel=3, noise_maps=2)
+    # the stem's dot products grow from 1 x 9 to 3 x 9 terms per output element
+    extra = 2 * 35 * 55 * 4 * 2 * 9
+    assert refiner_flops_per_image(noisy, 35, 55) - refiner_flops_per_image(plain, 35, 55) == extra
+    with pytest.raises(ValueError, match="noise_maps"):
+        RefinerConfig(noise_maps=-1)

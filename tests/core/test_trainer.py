@@ -120,13 +120,15 @@ class _Data:
         return (self.images[self.real.next_batch()] * 0.5 + 0.3 + noise).clamp(-1, 1)
 
 
-@pytest.mark.parametrize("refiner_ema,cpu_precision",
-                         [(0.0, "float32"), (0.9, "float32"), (0.9, "bfloat16")])
-def test_resume_is_bit_identical(tmp_path: Path, refiner_ema: float, cpu_precision: str
-                                 ) -> None:
+@pytest.mark.parametrize("refiner_ema,cpu_precision,noise_maps",
+                         [(0.0, "float32", 0), (0.9, "float32", 0), (0.9, "bfloat16", 0),
+                          (0.9, "float32", 2)])
+def test_resume_is_bit_identical(tmp_path: Path, refiner_ema: float, cpu_precision: str,
+                                 noise_maps: int) -> None:
     # history 6 with 2 images per D step: it fills and then replaces slots
     cfg = _config(pretrain_refiner_steps=2, pretrain_disc_steps=2, steps=5, kg=2, kd=1,
-                  refiner_ema=refiner_ema, cpu_precision=cpu_precision)
+                  refiner_ema=refiner_ema, cpu_precision=cpu_precision,
+                  refiner=RefinerConfig(1, 4, 1, 3, residual=True, noise_maps=noise_maps))
 
     torch.manual_seed(123)
     whole, data = SimGANTrainer(cfg, CPU), _Data()
@@ -203,7 +205,7 @@ def test_checkpoint_carries_a_plain_config() -> None:
     cfg = _config(psi="gradients", adam_betas=(0.9, 0.99))
     state = SimGANTrainer(cfg, CPU).state_dict()
     assert state["config"]["refiner"] == {"channels": 1, "maps": 4, "blocks": 1, "kernel": 3,
-                                         "residual": False}
+                                         "residual": False, "noise_maps": 0}
     assert state["config"]["adam_betas"] == [0.9, 0.99]
     assert SimGANConfig.from_dict(state["config"]) == cfg
     other = SimGANTrainer(_config(psi="blur"), CPU)
