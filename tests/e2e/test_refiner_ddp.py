@@ -14,6 +14,7 @@ from gaze_shards import write_gaze_split
 from process_group import run_group
 
 from simgan_core.gaze.spec import GAZE
+from tasks.label_reader import train_reader
 from tasks.params import TrainRefiner
 from tasks.train_refiner import run_key, simgan_config
 
@@ -53,8 +54,10 @@ def test_torchrun_two_ranks_train_and_only_rank_0_writes(tmp_path: Path) -> None
     cfg = TrainRefiner.model_validate(
         yaml.safe_load(params.read_text())["train_refiner"]["gaze"])
     sums = [tmp_path / "shards" / s / "SHA256SUMS" for s in ("synthetic", "real_train")]
-    single = run_key(simgan_config(cfg, GAZE), sums)
-    assert state["run_key"] == run_key(simgan_config(cfg, GAZE), sums, world_size=2) != single
-    assert run_key(simgan_config(cfg, GAZE), sums, world_size=1) == single
+    reader = train_reader(cfg, GAZE)  # each rank trains the same one: the key holds its digest
+    single = run_key(simgan_config(cfg, GAZE), sums, reader=reader)
+    assert state["run_key"] == run_key(simgan_config(cfg, GAZE), sums, world_size=2,
+                                       reader=reader) != single
+    assert run_key(simgan_config(cfg, GAZE), sums, world_size=1, reader=reader) == single
     curves = (tmp_path / "out" / "c.csv").read_text().splitlines()
     assert len(curves) == 1 + 6  # header + a row per step, written once
