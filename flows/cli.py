@@ -129,7 +129,7 @@ def simulate_eyes(
     dask_address: DaskOption = None,
 ) -> None:
     """Render UnityEyes-format eye images: OUT/imgs/1.jpg, 1.json, ..."""
-    from tasks.params import SimulateEyes
+    from tasks.params_sources import SimulateEyes
 
     cfg = SimulateEyes(out_dir=str(out), n=n, seed=seed, width=width, height=height,
                        jpeg_quality=jpeg_quality, workers=workers, dask_address=dask_address)
@@ -146,7 +146,7 @@ def simulate_real_eyes(
     dask_address: DaskOption = None,
 ) -> None:
     """Write the stand-in real camera in the MPIIGaze layout."""
-    from tasks.params import SimulateRealEyes
+    from tasks.params_sources import SimulateRealEyes
 
     cfg = SimulateRealEyes(out_dir=str(out), subjects=subjects, per_subject=per_subject,
                            seed=seed, workers=workers, dask_address=dask_address)
@@ -162,7 +162,7 @@ def simulate_hands(
     dask_address: DaskOption = None,
 ) -> None:
     """Render synthetic hand depth: OUT/train/synthdepth_1_NNNNNNN.png + joint_data.mat."""
-    from tasks.params import SimulateHands
+    from tasks.params_sources import SimulateHands
 
     cfg = SimulateHands(out_dir=str(out), n=n, seed=seed, workers=workers,
                         dask_address=dask_address)
@@ -180,7 +180,7 @@ def simulate_real_hands(
     dask_address: DaskOption = None,
 ) -> None:
     """Write the stand-in real Kinect: OUT/{train,test}/depth_1_NNNNNNN.png + joint_data.mat."""
-    from tasks.params import SimulateRealHands
+    from tasks.params_sources import SimulateRealHands
 
     cfg = SimulateRealHands(out_dir=str(out), n=n, test_fraction=test_fraction, seed=seed,
                             workers=workers, dask_address=dask_address)

@@ -1,69 +1,46 @@
 """Stage `ingest_hand`: NYU-layout depth frames -> validated canonical hand shards.
 
-    finish or discard a killed run's publish -> plan (labels read once per split)
-         -> one task per shard (a local process pool, or a Dask cluster at
-            cfg.dask_address), into staged folders
-         -> per split: index.json, SHA256SUMS, manifest.parquet; quarantine list, metrics
-         -> bad-fraction gate (lost samples) -> Great Expectations
-         -> publish every output together (simgan_core/publish_set.py)
-
-The same outputs and contracts as ingest_gaze (flows/ingest_gaze.py).
+The shared ingest steps (flows/ingest_steps.py) around the hand's plan (labels read once
+per split), its shard tasks and its Great Expectations suite.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Mapping
 
 from prefect import flow
 
+from flows.ingest_steps import run_ingest
 from flows.runners import fan_out_runner
-from tasks.artifacts import publish_summary
 from tasks.gather import gather
-from tasks.ingest_hand import ingest_hand_chunk, plan_hand_ingest, validate_hand_manifests
-from tasks.ingest_outputs import (
-    check_bad_fraction,
-    ingest_metrics,
-    ingest_publish_set,
-    prepare_staging,
-    stage_split,
-    write_ingest_metrics,
+from tasks.ingest_chunks import ChunkResult
+from tasks.ingest_hand import (
+    HandIngestPlan,
+    ingest_hand_chunk,
+    plan_hand_ingest,
+    validate_hand_manifests,
 )
-from tasks.params import IngestHand, resolve_workers
-from tasks.quarantine import quarantine_lines, write_quarantine
+from tasks.params import resolve_workers
+from tasks.params_sources import IngestHand
 
 SPLITS = ("synthetic", "real_train", "real_test")
 
 
 @flow(name="ingest-hand")
 def ingest_hand_flow(cfg: IngestHand) -> dict:
-    shards_dir = Path(cfg.shards_dir)
-    quarantine_file, docs_dir = Path(cfg.quarantine_file), Path(cfg.validation_docs_dir)
-    outputs = ingest_publish_set(shards_dir, SPLITS, quarantine_file, docs_dir,
-                                 Path(cfg.metrics_file))
-    staging = prepare_staging(outputs, shards_dir, SPLITS)
-    plan = plan_hand_ingest(cfg.synthetic_dir, cfg.real_dir, cfg.shard_maxcount)
-    futures = [
-        ingest_hand_chunk.submit(chunk, staging[chunk.source.split], cfg.cube_mm, cfg.crop_size)
-        for chunk in plan.chunks
-    ]
-    results = gather(futures, "ingest-hand", "shard tasks")
-    manifests = {
-        split: stage_split(split, [r for r in results if r.split == split],
-                           Path(staging[split]), domain="hand")
-        for split in SPLITS
-    }
-    bad = quarantine_lines(results, plan.stray_files)
-    write_quarantine(outputs.staged(quarantine_file), bad,
-                     {"nyu_synthdepth": cfg.synthetic_dir, "nyu_depth": cfg.real_dir})
-    metrics = ingest_metrics(results, bad, cfg.max_bad_fraction, plan.expected)
-    metrics["crop_size"], metrics["cube_mm"] = cfg.crop_size, cfg.cube_mm
-    write_ingest_metrics(outputs.staged(Path(cfg.metrics_file)), metrics)
-    publish_summary("ingest-hand", metrics)
-    check_bad_fraction(metrics, outputs.staged(quarantine_file))  # one line, before GX
-    validate_hand_manifests(manifests, cfg.min_samples, cfg.crop_size,
-                            outputs.staged(docs_dir))
-    outputs.publish()
-    return metrics
+    def shard_tasks(plan: HandIngestPlan, staging: Mapping[str, str]) -> list[ChunkResult]:
+        return gather([ingest_hand_chunk.submit(chunk, staging[chunk.source.split],
+                                                cfg.cube_mm, cfg.crop_size)
+                       for chunk in plan.chunks], "ingest-hand", "shard tasks")
+
+    return run_ingest(
+        cfg, domain="hand", splits=SPLITS,
+        plan=lambda: plan_hand_ingest(cfg.synthetic_dir, cfg.real_dir, cfg.shard_maxcount),
+        shard_tasks=shard_tasks,
+        roots={"nyu_synthdepth": cfg.synthetic_dir, "nyu_depth": cfg.real_dir},
+        validate=lambda manifests, docs_dir: validate_hand_manifests(
+            manifests, cfg.min_samples, cfg.crop_size, docs_dir),
+        extra_metrics={"crop_size": cfg.crop_size, "cube_mm": cfg.cube_mm})
 
 
 def run(cfg: IngestHand) -> dict:

@@ -13,7 +13,8 @@ from prefect.futures import as_completed
 
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
-from tasks.params import SimulateEyes, resolve_workers
+from tasks.params import resolve_workers
+from tasks.params_sources import SimulateEyes
 from tasks.progress import Progress
 from tasks.simulate import plan_unityeyes_chunks, render_unityeyes_chunk
 

@@ -13,7 +13,8 @@ from prefect.futures import as_completed
 
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
-from tasks.params import SimulateHands, SimulateRealHands, resolve_workers
+from tasks.params import resolve_workers
+from tasks.params_sources import SimulateHands, SimulateRealHands
 from tasks.progress import Progress
 from tasks.simulate_hands import (
     plan_synthdepth_ranges,

@@ -13,7 +13,8 @@ from prefect.futures import as_completed
 
 from flows.runners import fan_out_runner
 from tasks.artifacts import publish_summary
-from tasks.params import SimulateRealEyes, resolve_workers
+from tasks.params import resolve_workers
+from tasks.params_sources import SimulateRealEyes
 from tasks.progress import Progress
 from tasks.simulate import plan_real_eye_days, render_real_eye_day, write_real_eye_lists
 

@@ -10,7 +10,8 @@ from prefect import flow
 
 from flows.runners import fan_out_runner
 from flows.simulate_hands import render_frames
-from tasks.params import SimulateRealHands, resolve_workers
+from tasks.params import resolve_workers
+from tasks.params_sources import SimulateRealHands
 from tasks.simulate_hands import plan_real_hand_ranges, render_real_hand_range
 
 

@@ -35,7 +35,7 @@ def dataset_card(spec: Domain, manifest: pd.DataFrame, shards: list[str],
 
 The whole synthetic `{domain}` corpus passed through a SimGAN refiner (Shrivastava et al.,
 CVPR 2017): each image made to look like the real domain, each annotation kept as it was.
-Written by the `refine_{domain}` stage of this project; do not edit by hand.
+Written by the `refine@{domain}` stage of this project; do not edit by hand.
 
 ## Contents
 - {len(manifest)} samples in {len(shards)} WebDataset tar shards ({shards[0]} ... {shards[-1]}),

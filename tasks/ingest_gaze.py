@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -26,6 +27,7 @@ from simgan_core.gaze.unityeyes_reader import iter_unityeyes, list_unityeyes
 from simgan_core.ingest_records import CanonicalSample, Quarantined, Skipped
 from simgan_core.shards import shard_name
 from tasks.ingest_chunks import ChunkResult, relative_to_source, write_chunk
+from tasks.ingest_outputs import passed_or_raise
 
 
 def _canonical_unityeyes(items: Iterable, out_hw: tuple[int, int], root: str
@@ -124,3 +126,20 @@ def plan_gaze_ingest(unityeyes_dir: str, mpiigaze_dir: str, maxcount: int,
                 "mpiigaze": _listed_samples(mpiigaze_dir, subjects)
                 if use_evaluation_subset else None}
     return IngestPlan(chunks, plan, strays, expected)
+
+
+@task(name="validate-manifests", cache_policy=NO_CACHE)
+def validate_gaze_manifests(manifests: dict[str, pd.DataFrame], min_samples: dict[str, int],
+                            image_hw: tuple[int, int], max_abs_pitch_deg: float,
+                            max_abs_yaw_deg: float, docs_dir: Path) -> str:
+    """Great Expectations on every split's manifest; Data Docs into docs_dir.
+
+    Raises with a readable summary of each failed expectation; returns a one-line
+    summary when everything passed.
+    """
+    from tasks.validate_manifest import validate_manifests  # imports GX (slow): only here
+
+    report = validate_manifests(manifests, min_counts=min_samples, image_hw=image_hw,
+                                max_abs_pitch_deg=max_abs_pitch_deg,
+                                max_abs_yaw_deg=max_abs_yaw_deg, docs_dir=docs_dir)
+    return passed_or_raise(report, "gaze", docs_dir, len(manifests))

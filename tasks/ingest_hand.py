@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 from prefect import task
-from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.hand.canonical import SOURCE_OF_PREFIX, frame_key, from_nyu_frame
@@ -38,6 +37,7 @@ from simgan_core.hand.nyu_reader import (
 from simgan_core.ingest_records import CanonicalSample, FormatError, Quarantined
 from simgan_core.shards import shard_name
 from tasks.ingest_chunks import ChunkResult, write_chunk
+from tasks.ingest_outputs import passed_or_raise
 
 KINECT = 1  # the front view, as in the public hand-pose work
 
@@ -191,9 +191,4 @@ def validate_hand_manifests(manifests: dict, min_samples: dict[str, int], crop_s
     from tasks.validate_hand_manifest import validate_hand_manifests as validate  # GX: slow
 
     report = validate(manifests, min_counts=min_samples, crop_size=crop_size, docs_dir=docs_dir)
-    create_table_artifact(key="ingest-hand-validation", table=report.to_rows(),
-                          description="Great Expectations results on the hand manifests")
-    if not report.success:
-        raise ValueError(f"manifest validation failed (Data Docs: {docs_dir}/index.html)\n"
-                         + report.summary())
-    return f"{len(report.results)} expectations passed on {len(manifests)} splits"
+    return passed_or_raise(report, "hand", docs_dir, len(manifests))

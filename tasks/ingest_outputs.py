@@ -1,6 +1,6 @@
 """What ingest writes besides the shards: per-split index/checksums/manifest, the
-metrics file, the validation of the manifests, the bad-fraction gate, and how it all
-is published.
+metrics file, the bad-fraction gate, and how it all is published (each domain's Great
+Expectations suite is in its own ingest tasks: tasks/ingest_<domain>.py).
 
 Every output is built under a hidden staged name (simgan_core/publish_set.py), then
 validated (the gate, then Great Expectations), then published together: a failed or
@@ -14,6 +14,7 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import task
@@ -65,26 +66,16 @@ def write_ingest_metrics(path: Path, metrics: dict) -> None:
     atomic_write_text(path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
 
 
-@task(name="validate-manifests", cache_policy=NO_CACHE)
-def validate_gaze_manifests(manifests: dict[str, pd.DataFrame], min_samples: dict[str, int],
-                            image_hw: tuple[int, int], max_abs_pitch_deg: float,
-                            max_abs_yaw_deg: float, docs_dir: Path) -> str:
-    """Great Expectations on every split's manifest; Data Docs into docs_dir.
-
-    Raises with a readable summary of each failed expectation; returns a one-line
-    summary when everything passed.
-    """
-    from tasks.validate_manifest import validate_manifests  # imports GX (slow): only here
-
-    report = validate_manifests(manifests, min_counts=min_samples, image_hw=image_hw,
-                                max_abs_pitch_deg=max_abs_pitch_deg,
-                                max_abs_yaw_deg=max_abs_yaw_deg, docs_dir=docs_dir)
-    create_table_artifact(key="ingest-gaze-validation", table=report.to_rows(),
-                          description="Great Expectations results on the gaze manifests")
+def passed_or_raise(report: Any, domain: str, docs_dir: Path, n_splits: int) -> str:
+    """A domain's Great Expectations report on its manifests: a Prefect table artifact,
+    then a ValueError with a readable summary of each failed expectation, or a one-line
+    summary when everything passed."""
+    create_table_artifact(key=f"ingest-{domain}-validation", table=report.to_rows(),
+                          description=f"Great Expectations results on the {domain} manifests")
     if not report.success:
         raise ValueError(f"manifest validation failed (Data Docs: {docs_dir}/index.html)\n"
                          + report.summary())
-    return f"{len(report.results)} expectations passed on {len(manifests)} splits"
+    return f"{len(report.results)} expectations passed on {n_splits} splits"
 
 
 def ingest_publish_set(shards_dir: Path, splits: Sequence[str], quarantine_file: Path,
@@ -111,13 +102,14 @@ def prepare_staging(outputs: PublishSet, shards_dir: Path, splits: Sequence[str]
 
 
 def ingest_metrics(results: Sequence[ChunkResult], bad: Sequence[tuple[str, str, str]],
-                   max_bad_fraction: float, expected: Mapping[str, int | None]) -> dict:
+                   max_bad_fraction: float, expected: Mapping[str, int | None],
+                   splits: Sequence[str] = ("synthetic", "real_train", "real_test")) -> dict:
     """counts per split; per source the samples expected (from the label files and the
     evaluation lists), good, skipped and lost (expected - good - skipped: a sample that
     is missing counts as lost whether or not a file was quarantined for it) and the
     quarantine lines; bad_fraction per source = lost / expected. A source whose expected
     count is unknown (None) counts each of its quarantine lines as one lost sample."""
-    counts = {s: 0 for s in ("synthetic", "real_train", "real_test")}
+    counts = {s: 0 for s in splits}
     for r in results:
         counts[r.split] += len(r.manifest)
     by_source: dict[str, dict[str, int]] = {

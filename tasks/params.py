@@ -13,133 +13,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from tasks.params_base import LearningRate, PositiveInt, Section, WorkerCount
 from tasks.params_file import read_sections, schema_error
-
-PositiveInt = Annotated[int, Field(ge=1)]
-LearningRate = Annotated[float, Field(gt=0.0)]
-Count = Annotated[int, Field(ge=0)]
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-# 0 means "all CPU cores"; an explicit count otherwise.
-WorkerCount = Annotated[int, Field(ge=0)]
-
-
-class Section(BaseModel):
-    # allow_inf_nan=False: a NaN or infinite number anywhere (lambda_reg: .nan) is an
-    # error naming its key, not weights that train to NaN.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
-
-
-class SimulateEyes(Section):
-    """`simgan simulate eyes`: the UnityEyes-format procedural renderer."""
-
-    out_dir: str
-    n: PositiveInt
-    seed: int
-    width: PositiveInt
-    height: PositiveInt
-    jpeg_quality: Annotated[int, Field(ge=1, le=100)]
-    workers: WorkerCount
-    dask_address: str | None  # e.g. tcp://scheduler:8786: run the image-range tasks there
-
-
-class SimulateRealEyes(Section):
-    """`simgan simulate real-eyes`: the stand-in real camera, MPIIGaze layout."""
-
-    out_dir: str
-    subjects: PositiveInt
-    per_subject: PositiveInt
-    seed: int
-    workers: WorkerCount
-    dask_address: str | None  # run the day-file tasks there
-
-
-class SimulateHands(Section):
-    """`simgan simulate hands`: synthetic hand depth renders, NYU layout (synthdepth)."""
-
-    out_dir: str  # gets train/synthdepth_1_NNNNNNN.png + train/joint_data.mat
-    n: PositiveInt
-    seed: int
-    workers: WorkerCount
-    dask_address: str | None  # run the frame-range tasks there
-
-
-class SimulateRealHands(Section):
-    """`simgan simulate real-hands`: the stand-in real Kinect, NYU layout (depth)."""
-
-    out_dir: str  # gets train/ and test/, each depth_1_NNNNNNN.png + joint_data.mat
-    n: PositiveInt  # frames in both splits together
-    test_fraction: Annotated[float, Field(gt=0.0, lt=1.0)]  # test hands: other subjects
-    seed: int
-    workers: WorkerCount
-    dask_address: str | None  # run the frame-range tasks there
-
-
-class IngestGaze(Section):
-    """Raw UnityEyes + MPIIGaze trees -> validated canonical shards."""
-
-    unityeyes_dir: str
-    mpiigaze_dir: str
-    shards_dir: str
-    quarantine_file: str
-    metrics_file: str
-    validation_docs_dir: str
-    image_height: PositiveInt
-    image_width: PositiveInt
-    max_head_angle_deg: float
-    use_evaluation_subset: bool
-    test_subjects: list[str]
-    shard_maxcount: PositiveInt
-    max_bad_fraction: Fraction
-    min_samples: dict[str, Count]
-    max_abs_pitch_deg: float
-    max_abs_yaw_deg: float
-    workers: WorkerCount
-    dask_address: str | None  # run the per-shard tasks there
-
-    @model_validator(mode="after")
-    def _splits_known(self) -> IngestGaze:
-        unknown = set(self.min_samples) - {"synthetic", "real_train", "real_test"}
-        if unknown:
-            raise ValueError(f"min_samples has unknown split(s) {sorted(unknown)}")
-        if not self.test_subjects:
-            raise ValueError("test_subjects must name at least one subject (e.g. p14)")
-        return self
-
-
-class IngestHand(Section):
-    """NYU-layout folders (synthdepth renders, real Kinect depth) -> validated hand shards."""
-
-    synthetic_dir: str  # an NYU root whose train/ holds synthdepth_1_*.png + joint_data.mat
-    real_dir: str  # an NYU root whose train/ and test/ hold depth_1_*.png + joint_data.mat
-    shards_dir: str
-    quarantine_file: str
-    metrics_file: str
-    validation_docs_dir: str
-    crop_size: PositiveInt  # S: crops are S x S (64 for the CPU; 224 the paper)
-    cube_mm: Annotated[float, Field(gt=0.0)]  # edge of the crop cube around the palm centre
-    shard_maxcount: PositiveInt
-    max_bad_fraction: Fraction
-    min_samples: dict[str, Count]
-    workers: WorkerCount
-    dask_address: str | None  # run the per-shard tasks there
-
-    @model_validator(mode="after")
-    def _splits_named(self) -> IngestHand:
-        splits = {"synthetic", "real_train", "real_test"}
-        if set(self.min_samples) != splits:
-            raise ValueError(f"min_samples must name exactly {sorted(splits)}, "
-                             f"got {sorted(self.min_samples)}")
-        return self
+from tasks.params_sources import (
+    IngestGaze,
+    IngestHand,
+    SimulateEyes,
+    SimulateHands,
+    SimulateRealEyes,
+    SimulateRealHands,
+)
 
 
 class DomainGapGaze(Section):

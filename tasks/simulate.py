@@ -19,7 +19,7 @@ from simgan_core.gaze.unityeyes_writer import (
     write_unityeyes_chunk,
 )
 from simgan_core.parallel import index_chunks, keep_freed_memory_in_workers
-from tasks.params import SimulateEyes, SimulateRealEyes
+from tasks.params_sources import SimulateEyes, SimulateRealEyes
 
 # The simulators cut into tasks: a fan-out flow submits one per chunk or day file, on a
 # local process pool or a Dask cluster (every piece's bytes depend on its own arguments

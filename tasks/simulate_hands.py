@@ -24,7 +24,7 @@ from simgan_core.hand.nyu_writer import (
     write_real_range,
     write_synthdepth_range,
 )
-from tasks.params import SimulateHands, SimulateRealHands
+from tasks.params_sources import SimulateHands, SimulateRealHands
 
 
 # DVC decides what reruns (content hashes); Prefect caches nothing across runs.

@@ -11,7 +11,7 @@ from pathlib import Path
 from flows.ingest_gaze import run as run_ingest
 from flows.simulate_eyes import run as run_simulate_eyes
 from flows.simulate_real_eyes import run as run_simulate_real_eyes
-from tasks.params import IngestGaze, SimulateEyes, SimulateRealEyes
+from tasks.params_sources import IngestGaze, SimulateEyes, SimulateRealEyes
 
 
 def _sha256_tree(root: Path) -> dict[str, str]:

@@ -15,7 +15,8 @@ from flows.domain_gap_gaze import domain_gap_gaze_flow
 from flows.ingest_gaze import run as run_ingest
 from flows.simulate_eyes import simulate_eyes_flow
 from flows.simulate_real_eyes import simulate_real_eyes_flow
-from tasks.params import DomainGapGaze, IngestGaze, SimulateEyes, SimulateRealEyes
+from tasks.params import DomainGapGaze
+from tasks.params_sources import IngestGaze, SimulateEyes, SimulateRealEyes
 
 
 def _ingest_cfg(root: Path, out: str, workers: int) -> IngestGaze:

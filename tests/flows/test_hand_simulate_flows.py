@@ -9,7 +9,7 @@ from pathlib import Path
 from flows.simulate_hands import run as run_simulate_hands
 from flows.simulate_real_hands import simulate_real_hands_flow
 from simgan_core.hand.nyu_writer import simulate_real_kinect, simulate_synthdepth
-from tasks.params import SimulateHands, SimulateRealHands
+from tasks.params_sources import SimulateHands, SimulateRealHands
 
 
 def _tree(root: Path) -> dict[str, str]:

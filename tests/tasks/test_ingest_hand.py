@@ -16,7 +16,7 @@ from simgan_core.shard_index import verify_sha256sums
 from simgan_core.shards import iter_samples
 from tasks.ingest_hand import ingest_hand_chunk, plan_hand_ingest
 from tasks.ingest_outputs import check_bad_fraction, ingest_metrics
-from tasks.params import IngestHand
+from tasks.params_sources import IngestHand
 from tasks.quarantine import quarantine_lines
 
 COUNTS = {"synthetic": 6, "real_train": 5, "real_test": 4}

@@ -12,7 +12,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
 from flows.simulate_real_eyes import simulate_real_eyes_flow
-from tasks.params import SimulateRealEyes
+from tasks.params_sources import SimulateRealEyes
 from tasks.progress import Progress, format_seconds, progress_line
 
 
@@ -122,7 +122,8 @@ def test_ingest_and_the_domain_gap_report_their_progress(tmp_path: Path,
     from flows.domain_gap_gaze import domain_gap_gaze_flow
     from flows.ingest_gaze import ingest_gaze_flow
     from flows.simulate_eyes import simulate_eyes_flow
-    from tasks.params import DomainGapGaze, IngestGaze, SimulateEyes
+    from tasks.params import DomainGapGaze
+    from tasks.params_sources import IngestGaze, SimulateEyes
 
     simulate_eyes_flow(SimulateEyes(out_dir=str(tmp_path / "ue"), n=16, seed=5, width=320,
                                     height=240, jpeg_quality=95, workers=1, dask_address=None))
