@@ -94,6 +94,34 @@ def train_one(cfg: TrainEstimator, name: str, seed: int, data: tuple, domain: st
     return record
 
 
+def training_data_digest(data: tuple[np.ndarray, np.ndarray, list[str]]) -> str:
+    """sha256 of a training set's images, labels and keys (dtypes and shapes included):
+    two sets with the same digest and augmentation train the same estimator per seed."""
+    images, labels, keys = data
+    digest = hashlib.sha256()
+    for array in (images, labels):
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update("\n".join(keys).encode())
+    return digest.hexdigest()
+
+
+@task(name="copy-estimator", cache_policy=NO_CACHE)
+def copy_estimator(cfg: TrainEstimator, name: str, seed: int, same_as: str) -> dict[str, Any]:
+    """The estimator that training set `same_as` trained with this seed, saved under
+    `name`: its data and augmentation are the same, so training again (same seed, one
+    fixed thread count) would give the same weights. The record names `name`'s set."""
+    models_dir = Path(cfg.models_dir)
+    state = torch.load(estimator_path(models_dir, same_as, seed), weights_only=True,
+                       map_location="cpu")
+    state.update(training_set=name, split=cfg.training_sets[name].split)
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    atomic_write_bytes(estimator_path(models_dir, name, seed), buf.getvalue())
+    return {key: state[key] for key in ("domain", "training_set", "split", "n_train",
+                                        "train_keys_sha256")}
+
+
 def training_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"training_set": records[0]["training_set"], "split": records[0]["split"],
             "n_train": records[0]["n_train"], "seeds": len(records),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from flows.evaluate import evaluate_flow
 from flows.report import report_flow
@@ -46,9 +47,32 @@ def trained(hand_shards: Path, tmp_path: Path, prefect_api: str) -> tuple[Path, 
     cfg = _train_cfg(hand_shards, models)
     summary = train_estimators(cfg, "hand")
     assert list(summary) == list(TRAINING_SETS)
+    assert summary["refined"]["same_estimators_as"] == "synthetic"
+    assert "same_estimators_as" not in summary["synthetic_aug"]
     for name, (split, _) in TRAINING_SETS.items():
         assert summary[name]["seeds"] == 2 and summary[name]["split"] == split
     return hand_shards, models
+
+
+def test_a_set_with_an_earlier_sets_data_reuses_its_estimators(trained: tuple[Path, Path]
+                                                               ) -> None:
+    """refined holds synthetic's samples here (as the published corpus holds one
+    candidate's): its estimators are synthetic's weights, recorded under its own name.
+    Retraining would give the same weights: tests/core/test_hand_estimator.py
+    (same seed, same weights)."""
+    _, models = trained
+    for seed in (0, 1):
+        _, copied = load_estimator(models / "refined" / f"seed{seed}.pt")
+        _, source = load_estimator(models / "synthetic" / f"seed{seed}.pt")
+        assert copied["training_set"] == "refined" and copied["split"] == "refined"
+        assert copied["config"] == source["config"]
+        assert copied["train_keys_sha256"] == source["train_keys_sha256"]
+        assert all(torch.equal(copied["state_dict"][k], v)
+                   for k, v in source["state_dict"].items())
+    # synthetic_aug has the same data but other augmentation: trained, not copied
+    _, aug = load_estimator(models / "synthetic_aug" / "seed0.pt")
+    _, plain = load_estimator(models / "synthetic" / "seed0.pt")
+    assert not all(torch.equal(aug["state_dict"][k], v) for k, v in plain["state_dict"].items())
 
 
 def test_train_evaluate_report_on_the_fixture(trained: tuple[Path, Path], tmp_path: Path
