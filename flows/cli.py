@@ -46,6 +46,8 @@ STAGES: dict[str, tuple[str, str]] = {
     "ingest-gaze": ("flows.ingest_gaze", "ingest_gaze"),
     "ingest-hand": ("flows.ingest_hand", "ingest_hand"),
     "domain-gap-gaze": ("flows.domain_gap_gaze", "domain_gap_gaze"),
+    "simulate-images": ("flows.simulate_images", "simulate_images"),
+    "ingest-images": ("flows.ingest_images", "ingest_images"),
 }
 # The stages written once for every domain (`simgan run STAGE --domain NAME`): stage name
 # -> (flow module with a `run(cfg, domain)` entry point, params section keyed by domain)

@@ -20,8 +20,10 @@ from tasks.params_file import read_sections, schema_error
 from tasks.params_sources import (
     IngestGaze,
     IngestHand,
+    IngestImages,
     SimulateEyes,
     SimulateHands,
+    SimulateImages,
     SimulateRealEyes,
     SimulateRealHands,
 )
@@ -233,6 +235,8 @@ class Params(Section):
     simulate_real_hands: SimulateRealHands
     ingest_gaze: IngestGaze
     ingest_hand: IngestHand
+    simulate_images: SimulateImages
+    ingest_images: IngestImages
     domain_gap_gaze: DomainGapGaze
     train_refiner: dict[str, TrainRefiner]
     refine: dict[str, Refine]

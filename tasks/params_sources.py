@@ -3,7 +3,7 @@ run's stand-ins) and each domain's ingest. Part of the one schema (tasks/params.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -111,3 +111,21 @@ class IngestHand(IngestOutputs):
     real_dir: str  # an NYU root whose train/ and test/ hold depth_1_*.png + joint_data.mat
     crop_size: PositiveInt  # S: crops are S x S (64 for the CPU; 224 the paper)
     cube_mm: Annotated[float, Field(gt=0.0)]  # edge of the crop cube around the palm centre
+
+
+class SimulateImages(Section):
+    """`simgan run simulate-images`: the images domain's tiny example (shapes, a camera)."""
+
+    out_dir: str  # -> synthetic/ (PNG + annotations.jsonl), real/ (JPEG)
+    n_synthetic: PositiveInt
+    n_real: PositiveInt
+    seed: int
+
+
+class IngestImages(IngestOutputs):
+    """The user's folders of images -> validated images-domain shards (synthetic, real_train)."""
+
+    splits: ClassVar[frozenset[str] | None] = frozenset({"synthetic", "real_train"})
+    synthetic_dir: str  # images with annotations.jsonl or a .json beside each image
+    real_dir: str  # unlabeled images (no annotation is ever opened)
+    fit: Literal["crop", "resize"]  # centre crop to the domain's aspect, or stretch
