@@ -89,12 +89,13 @@ def main(argv: list[str] | None = None) -> dict:
     committed = Path(stage.metrics_file)
     default = (json.loads(committed.read_text()).get("refiner_seeds", {}).get(str(args.seed))
                if committed.exists() else None)
+    headline = [REALISM_METRIC] + ([shift] if shift else [])  # no labels: realism only
     result = {
         "domain": args.domain, "name": args.name, "seed": args.seed, "overrides": overrides,
-        REALISM_METRIC: metrics[REALISM_METRIC], shift: metrics[shift],
+        **{key: metrics[key] for key in headline},
         "metrics": metrics,
         "default_same_seed": None if default is None else {
-            REALISM_METRIC: default.get(REALISM_METRIC), shift: default.get(shift)},
+            key: default.get(key) for key in headline},
         "seconds": round(time.monotonic() - started, 1),
     }
     out = args.out or TRIALS / f"{args.domain}_{args.name}.json"

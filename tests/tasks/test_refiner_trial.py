@@ -98,3 +98,38 @@ def test_a_trial_of_the_stage_settings_is_the_stage_candidate(
     expected = run_key(simgan_config(stage, GAZE, seed=1), sums, reader=reader)
     checkpoints = tmp_path / ".simgan/trials/same/checkpoints"
     assert [p.stem for p in checkpoints.glob("*.pt")] == [expected]
+
+
+def test_a_trial_of_a_domain_without_labels_gives_realism_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The images domain reads no label: a trial reports realism, no label shift."""
+    from simgan_core.images.example import write_example
+    from simgan_core.images.folder_reader import canonical_samples, plan_folder
+    from simgan_core.shards import shard_name
+    from tasks.ingest_chunks import write_chunk
+    from tasks.ingest_outputs import stage_split
+
+    raw, shards = tmp_path / "raw", tmp_path / "shards"
+    write_example(raw, n_synthetic=24, n_real=24, seed=3)
+    for split, folder, annotated in (("synthetic", raw / "synthetic", True),
+                                     ("real_train", raw / "real", False)):
+        items, _ = plan_folder(folder, annotated)
+        (shards / split).mkdir(parents=True)
+        result = write_chunk(split, "user", str(folder), shards / split / shard_name("shard", 0),
+                             canonical_samples(folder, items, split, "crop"))
+        stage_split.fn(split, [result], shards / split, domain="images")
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    params["train_refiner"]["images"].update(
+        shards_dir=str(shards), metrics_file=str(tmp_path / "none.json"), steps=4,
+        pretrain_disc_steps=2, batch_size=4, history_size=8, checkpoint_every=2, log_every=2,
+        eval_samples=12, c2st_steps=2)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    monkeypatch.chdir(tmp_path)
+
+    result = refiner_trial.main(["plain", "--domain", "images", "--params", str(path)])
+
+    assert 0.0 <= result["c2st_refined_vs_real"] <= 1.0
+    assert not any("shift" in key for key in result) and result["default_same_seed"] is None
+    assert json.loads((tmp_path / "experiments/results/trials/images_plain.json").read_text()) \
+        == result
