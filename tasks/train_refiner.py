@@ -21,7 +21,6 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from prefect import get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
@@ -72,20 +71,8 @@ def simgan_config(cfg: TrainRefiner, domain: Domain, seed: int | None = None
         image_hw=domain.image_hw,
         seed=cfg.seeds[0] if seed is None else seed,
         # resolved here, so the checkpoint key and refiner.pt name what was used
-        cpu_precision=cpu_precision_for(cfg.cpu_precision, domain),
+        cpu_precision=resolve_cpu_precision(cfg.cpu_precision),
     )
-
-
-def cpu_precision_for(setting: str, domain: Domain) -> str:
-    """What `auto` means for a domain: bfloat16 (where the CPU computes it natively) only
-    for images stored in 8 bits. bfloat16 keeps 8 significant bits, so an 8-bit image
-    passes through it exactly, but a 16-bit depth map loses its fine steps (up to about
-    1 mm in the 300 mm crop cube): there the hand refiners trained in bfloat16 moved
-    the joints more (joint_shift_px_224 1.04 against 0.85 px, three seeds each, at the
-    same realism). Explicit settings are kept as given."""
-    if setting == "auto" and np.dtype(domain.dtype).itemsize > 1:
-        return "float32"
-    return resolve_cpu_precision(setting)
 
 
 def run_key(simcfg: SimGANConfig, data_files: list[Path], world_size: int = 1,

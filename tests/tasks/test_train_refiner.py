@@ -54,12 +54,13 @@ def test_run_key_follows_config_and_data_but_not_length(tmp_path: Path) -> None:
     assert run_key(simgan_config(_cfg(), GAZE), [index]) != base  # new data: start over
 
 
-def test_auto_precision_is_bfloat16_for_8_bit_images_only() -> None:
-    """auto trains 8-bit eye crops in bfloat16 where the CPU has it, 16-bit depth always in
-    float32; an explicit setting is kept; the choice is part of the checkpoint key."""
+def test_auto_precision_is_bfloat16_where_the_cpu_has_it() -> None:
+    """auto trains in bfloat16 where the CPU has it natively, for 8-bit eye crops and
+    16-bit depth alike; an explicit setting is kept; the choice is part of the checkpoint
+    key."""
     native = "bfloat16" if cpu_has_native_bf16() else "float32"
     assert simgan_config(_cfg(cpu_precision="auto"), GAZE).cpu_precision == native
-    assert simgan_config(_cfg(cpu_precision="auto"), HAND).cpu_precision == "float32"
+    assert simgan_config(_cfg(cpu_precision="auto"), HAND).cpu_precision == native
     assert simgan_config(_cfg(cpu_precision="bfloat16"), HAND).cpu_precision == "bfloat16"
     assert simgan_config(_cfg(cpu_precision="float32"), GAZE).cpu_precision == "float32"
     index = REPO_ROOT / "params.yaml"  # any file stands in for the data's checksums
