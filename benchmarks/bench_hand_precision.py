@@ -15,7 +15,7 @@ import json
 import subprocess
 import sys
 
-from benchmarks._common import timed
+from benchmarks._common import timed, trainer_round
 
 HW = (64, 64)
 BATCH = 16
@@ -26,30 +26,14 @@ FILL_ROUNDS = 20
 
 def measure(precision: str) -> dict:
     """In this process: rounds/s at one precision."""
-    from dataclasses import replace
-
     import torch
-
-    from simgan_core.refiner.models import DISCRIMINATOR_PRESETS, REFINER_PRESETS
-    from simgan_core.refiner.trainer import SimGANConfig, SimGANTrainer
 
     torch.set_num_threads(1)
     gen = torch.Generator().manual_seed(0)
     syn = torch.rand(BATCH, 1, *HW, generator=gen) * 2 - 1
     real = torch.rand(BATCH, 1, *HW, generator=gen) * 2 - 1
-    cfg = SimGANConfig(refiner=replace(REFINER_PRESETS["default_hand"], residual=True),
-                       discriminator=DISCRIMINATOR_PRESETS["default_hand"], image_hw=HW,
-                       batch_size=BATCH, history_size=1024, history_dtype="float16",
-                       refiner_ema=0.995, pretrain_refiner_steps=0, pretrain_disc_steps=0,
-                       psi="depth_local_mean", lambda_reg=32.0, kd=2,
-                       cpu_precision=precision)
-    trainer = SimGANTrainer(cfg, torch.device("cpu"))
-
-    def round_() -> None:
-        trainer.refiner_step(syn)
-        trainer.refiner_step(syn)
-        trainer.disc_step(syn, real)
-        trainer.disc_step(syn, real)
+    _, round_ = trainer_round("default_hand", "default_hand", HW, BATCH, precision, syn, real,
+                              psi="depth_local_mean", lambda_reg=32.0, kd=2)
 
     for _ in range(FILL_ROUNDS):
         round_()

@@ -25,7 +25,7 @@ import os
 import subprocess
 import sys
 
-from benchmarks._common import matmul_flops_per_s, timed
+from benchmarks._common import matmul_flops_per_s, timed, trainer_round
 
 ARCHS = {"paper_gaze": ("paper_gaze", "paper_gaze"),
          "default_gaze": ("default_gaze", "default_gaze")}  # (refiner, critic) presets
@@ -54,15 +54,13 @@ def _round_flops(refiner: str, discriminator: str) -> float:
 def measure(arch: str, variant: str) -> dict:
     """In this process: one variant's rounds/s, refinement images/s, matmul rate, RSS."""
     import resource
-    from dataclasses import replace
 
     import torch
 
     from benchmarks.eager_simgan import eager_refine, eager_round
     from simgan_core.refine_shard import torch_refine_fn
     from simgan_core.refiner.device import resolve_cpu_precision
-    from simgan_core.refiner.models import DISCRIMINATOR_PRESETS, REFINER_PRESETS, Refiner
-    from simgan_core.refiner.trainer import SimGANConfig, SimGANTrainer
+    from simgan_core.refiner.models import Refiner
 
     torch.set_num_threads(THREADS)
     refiner, discriminator = ARCHS[arch]
@@ -76,19 +74,8 @@ def measure(arch: str, variant: str) -> dict:
         refine = eager_refine(refiner, batch)
     else:
         precision = resolve_cpu_precision("auto")
-        cfg = SimGANConfig(refiner=replace(REFINER_PRESETS[refiner], residual=True),
-                           discriminator=DISCRIMINATOR_PRESETS[discriminator], image_hw=HW,
-                           batch_size=BATCH, history_size=1024, history_dtype="float16",
-                           refiner_ema=0.995, pretrain_refiner_steps=0, pretrain_disc_steps=0,
-                           cpu_precision=precision)
-        trainer = SimGANTrainer(cfg, torch.device("cpu"))
-
-        def round_() -> None:
-            trainer.refiner_step(syn)
-            trainer.refiner_step(syn)
-            trainer.disc_step(syn, real)
-
-        model = Refiner(cfg.refiner)
+        trainer, round_ = trainer_round(refiner, discriminator, HW, BATCH, precision, syn, real)
+        model = Refiner(trainer.cfg.refiner)
         model.load_state_dict(trainer.refiner.state_dict())
         fn = torch_refine_fn(model)
 
