@@ -38,14 +38,7 @@ def train_refiner_flow(cfg: TrainRefiner, domain: str) -> dict:
 
 def run(cfg: TrainRefiner, domain: str) -> dict:
     """The flow named for its domain (train-refiner-gaze), its candidates on a process
-    pool of cfg.workers, plus one process for the judge of the raw synthetic images.
-
-    That judge gets its own process so that it runs beside the candidates, not in front
-    of one: in a pool of exactly one process per candidate the last candidate started
-    only after it, then was judged alone at the end, one core idle (on the 2-core
-    machine about 80 s of the hand stage's 9 min 15 s). The work per process does not
-    change, so neither does any figure."""
-    candidates = min(resolve_workers(cfg.workers), len(cfg.seeds))
-    runner = fan_out_runner(candidates + 1)
+    pool of cfg.workers."""
+    runner = fan_out_runner(min(resolve_workers(cfg.workers), len(cfg.seeds)))
     return train_refiner_flow.with_options(name=f"train-refiner-{domain}",
                                            task_runner=runner)(cfg, domain)

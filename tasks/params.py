@@ -83,7 +83,7 @@ class TrainRefiner(Section):
     # one of them as model_file, chosen without real labels (tasks/select_refiner.py).
     seeds: Annotated[list[int], Field(min_length=1)]
     candidates_dir: str  # the candidates' models, metrics and curves
-    workers: WorkerCount  # candidates trained at once (processes; one more judges raw synthetic)
+    workers: WorkerCount  # candidates trained at once (processes); 0 = all cores
     threads: WorkerCount  # torch CPU threads per candidate; 0 = all cores
     eval_samples: PositiveInt  # images per set for the C2ST and preservation metrics
     c2st_steps: PositiveInt
