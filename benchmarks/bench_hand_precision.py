@@ -3,7 +3,7 @@
 
 The default hand profile as `train_refiner.hand` trains it: its refiner and critic
 presets, 64 x 64 depth crops, batch 16, psi `depth_local_mean`, lambda 32, kg 2 and
-kd 2 (one round = 2 refiner steps + 2 critic steps), the history in use, one torch
+kd 3 (one round = 2 refiner steps + 3 critic steps), the history in use, one torch
 thread (a candidate's share in the stage). No label reader (the same in both). Each
 precision runs in a fresh process, alternating, best of two. The ratio is what matters;
 on a CPU without native bfloat16 the bfloat16 figure is emulation, slower than float32.
@@ -33,7 +33,7 @@ def measure(precision: str) -> dict:
     syn = torch.rand(BATCH, 1, *HW, generator=gen) * 2 - 1
     real = torch.rand(BATCH, 1, *HW, generator=gen) * 2 - 1
     _, round_ = trainer_round("default_hand", "default_hand", HW, BATCH, precision, syn, real,
-                              psi="depth_local_mean", lambda_reg=32.0, kd=2)
+                              psi="depth_local_mean", lambda_reg=32.0, kd=3)
 
     for _ in range(FILL_ROUNDS):
         round_()
@@ -54,7 +54,7 @@ def run() -> list[dict]:
         for precision in ("float32", "bfloat16"):
             rate = _measure_in_fresh_process(precision)["rounds_per_s"]
             best[precision] = max(best.get(precision, 0.0), rate)
-    note = f"hand profile, batch {BATCH}, kd 2, 1 thread, native bf16: {cpu_has_native_bf16()}"
+    note = f"hand profile, batch {BATCH}, kd 3, 1 thread, native bf16: {cpu_has_native_bf16()}"
     return [
         {"figure": "hand_round_float32_rounds_per_s", "value": best["float32"],
          "unit": "rounds/s", "note": note},
