@@ -17,12 +17,13 @@ from tasks.train_refiner import train_refiner
 
 @flow(name="train-refiner")
 def train_refiner_flow(cfg: TrainRefiner, domain: str) -> dict:
+    # The judge on raw synthetic images is the same for every candidate: once, first, in
+    # a pool process, so that it overlaps the label reader (one thread, here) and then the
+    # candidates' training.
+    synthetic_c2st = synthetic_realism.submit(cfg, domain)
     reader = label_reader_for(cfg, domain)
     # The candidates train side by side (a process each, cfg.threads torch threads each).
     paths = {seed: candidate_paths(cfg, seed) for seed in cfg.seeds}
-    # The judge on raw synthetic images is the same for every candidate: once, first, so
-    # that it overlaps the candidates' training.
-    synthetic_c2st = synthetic_realism.submit(cfg, domain)
     trained = {seed: train_refiner.submit(cfg, domain, seed, p.model, p.curves, reader)
                for seed, p in paths.items()}
     judged = {seed: evaluate_refiner.submit(cfg, trained[seed].result(), domain, p.model,
