@@ -17,11 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from experiments.common import domain_parser, render_parts, write_result
+from experiments.common import domain_parser, render_parts, train_and_score, write_result
 from simgan_core.domain import get_domain
-from simgan_core.estimator_family import estimator_family
 from simgan_core.gaze.stand_in_pairs import perfect_refined
 from simgan_core.hand.stand_in_pairs import perfect_refined_hand
 from simgan_core.parallel import default_workers, parallel_map
@@ -50,14 +48,6 @@ def _render(domain: str, params: Params, chunk: tuple[int, int]
             ) -> tuple[np.ndarray, np.ndarray]:
     start, stop = chunk
     return RENDERERS[domain](params, start, stop - start)
-
-
-def _score(job: tuple[str, Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-           ) -> dict[str, float]:
-    domain, config, x, y, test_x, test_y = job
-    torch.set_num_threads(1)
-    family = estimator_family(get_domain(domain))
-    return family.summary(family.errors(family.train(x, y, config), test_x, test_y))
 
 
 def compare(domain: str, perfect: float, evaluation: dict[str, Any]
@@ -89,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict:
     # The synthetic training set's config: the stage's budget, no augmentation.
     jobs = [(domain, estimator_config(est, est.training_sets["synthetic"], seed, domain),
              x, y, test_x, test_y) for seed in est.seeds]
-    summaries = parallel_map(_score, jobs, max(1, min(len(jobs), workers + 1)))
+    summaries = parallel_map(train_and_score, jobs, max(1, min(len(jobs), workers + 1)))
     key = get_domain(domain).headline_metric
     perfect = float(np.mean([s[key] for s in summaries]))
     result = {

@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from simgan_core.atomic import atomic_write_text
+from simgan_core.domain import get_domain
+from simgan_core.estimator_family import estimator_family
 from simgan_core.parallel import index_chunks, parallel_map
 
 RESULTS = Path("experiments/results")
@@ -45,3 +48,14 @@ def write_result(result: dict[str, Any], out: Path | None, domain: str, name: st
     atomic_write_text(path, json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return result
+
+
+def train_and_score(job: tuple[str, Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+                    ) -> dict[str, float]:
+    """One estimator of the domain's family, trained on (x, y) with `config` on one torch
+    thread and scored on (test_x, test_y): its summary metrics. Job: (domain, config, x,
+    y, test_x, test_y), picklable for parallel_map."""
+    domain, config, x, y, test_x, test_y = job
+    torch.set_num_threads(1)
+    family = estimator_family(get_domain(domain))
+    return family.summary(family.errors(family.train(x, y, config), test_x, test_y))

@@ -18,23 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from experiments.common import RESULTS, write_result
+from experiments.common import RESULTS, train_and_score, write_result
 from simgan_core.domain import get_domain
-from simgan_core.estimator_family import estimator_family
 from simgan_core.parallel import default_workers, parallel_map
 from tasks.params import load_params
 from tasks.splits import load_split
 from tasks.train_estimator import estimator_config
-
-
-def _score(job: tuple[str, Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-           ) -> dict[str, float]:
-    domain, config, x, y, val_x, val_y = job
-    torch.set_num_threads(1)
-    family = estimator_family(get_domain(domain))
-    return family.summary(family.errors(family.train(x, y, config), val_x, val_y))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -67,7 +57,7 @@ def main(argv: list[str] | None = None) -> dict:
             for seed in est.seeds}
     jobs = [(domain, replace(base[seed], lr=lr), train_x, train_y, val_x, val_y)
             for lr in lrs for seed in est.seeds]
-    summaries = parallel_map(_score, jobs, max(1, min(len(jobs), default_workers() + 1)))
+    summaries = parallel_map(train_and_score, jobs, max(1, min(len(jobs), default_workers() + 1)))
     key = dom.headline_metric
     per_lr: dict[str, Any] = {}
     for i, lr in enumerate(lrs):
