@@ -1,5 +1,5 @@
-"""`python -m experiments.estimator_lr --domain gaze|hand --lrs 0.002,0.005,0.01`: the
-downstream estimator's learning rate, chosen without real labels.
+"""The downstream estimator's learning rate, chosen without real labels:
+`python -m experiments.estimator_lr --domain hand --lrs 0.002,0.005,0.01 --val 1000`.
 
 Trains the domain's estimator with train_estimator.<domain>'s budget (preset, steps,
 batch) and seeds, without augmentation (the `synthetic` training set's config), on the
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from experiments.common import RESULTS, train_and_score, write_result
-from simgan_core.domain import get_domain
+from simgan_core.domain import domain_names, get_domain
 from simgan_core.parallel import default_workers, parallel_map
 from tasks.params import load_params
 from tasks.splits import load_split
@@ -29,7 +29,8 @@ from tasks.train_estimator import estimator_config
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--domain", choices=("gaze", "hand"), default="hand")
+    with_estimator = [name for name in domain_names() if get_domain(name).estimator]
+    parser.add_argument("--domain", choices=with_estimator, default="hand")
     parser.add_argument("--lrs", required=True,
                         help="comma-separated learning rates, e.g. 0.002,0.005,0.01")
     parser.add_argument("--n", type=int, default=None,
