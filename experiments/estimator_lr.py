@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> dict:
         figures = [s[key] for s in summaries[i * len(est.seeds):(i + 1) * len(est.seeds)]]
         per_lr[str(lr)] = {"per_seed": [round(f, 3) for f in figures],
                            "mean": round(float(np.mean(figures)), 3),
-                           "std": round(float(np.std(figures, ddof=1)), 3)}
+                           "std": (round(float(np.std(figures, ddof=1)), 3)
+                                   if len(figures) > 1 else None)}  # one seed: no spread
     result = {
         "domain": domain,
         "what": "the estimator trained on the first synthetic images, scored on held-out "
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
         "n_train": int(len(train_x)), "n_val": int(len(val_x)), "seeds": list(est.seeds),
         "estimator": {"preset": est.preset, "steps": est.steps,
                       "batch_size": est.batch_size, "lr_in_params": est.lr},
+        # The headline (a ratio of errors, or a share of a gap) follows its metric's direction.
         "metric": key, "lower_is_better": dom.headline_lower_is_better,
         "lr": per_lr,
         "seconds": round(time.monotonic() - started, 1),
