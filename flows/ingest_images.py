@@ -31,7 +31,8 @@ SPLITS = ("synthetic", "real_train")
 @flow(name="ingest-images")
 def ingest_images_flow(cfg: IngestImages) -> dict:
     def shard_tasks(plan: ImagesIngestPlan, staging: Mapping[str, str]) -> list[ChunkResult]:
-        return gather([ingest_images_chunk.submit(chunk, staging[chunk.split], cfg.fit)
+        out_hw = (cfg.image_height, cfg.image_width)
+        return gather([ingest_images_chunk.submit(chunk, staging[chunk.split], cfg.fit, out_hw)
                        for chunk in plan.chunks], "ingest-images", "shard tasks")
 
     return run_ingest(
@@ -41,7 +42,7 @@ def ingest_images_flow(cfg: IngestImages) -> dict:
         roots={SOURCES["synthetic"]: cfg.synthetic_dir, SOURCES["real_train"]: cfg.real_dir},
         validate=lambda manifests, docs_dir: validate_images_manifests(
             manifests, cfg.min_samples, docs_dir),
-        extra_metrics={"fit": cfg.fit})
+        extra_metrics={"fit": cfg.fit, "image_hw": [cfg.image_height, cfg.image_width]})
 
 
 def run(cfg: IngestImages) -> dict:

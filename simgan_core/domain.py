@@ -7,9 +7,10 @@ instances of one idea. Ingest is domain-specific (its readers and crop); everyth
 downstream (refiner training, refinement, shards, estimators, evaluation, report)
 is written once against `Domain`:
 
-- image: shape (H, W), channels, dtype and how stored pixel values map to the network's
-  [-1, 1] range (`to_unit` / `from_unit`, inverse of each other up to rounding;
-  `to_tensor` / `from_tensor` for a batch);
+- image: shape (H, W) (fixed, or for a `sizable` domain chosen by ingest's params and
+  read back from the shards by the later stages: `at_size`), channels, dtype and how
+  stored pixel values map to the network's [-1, 1] range (`to_unit` / `from_unit`,
+  inverse of each other up to rounding; `to_tensor` / `from_tensor` for a batch);
 - annotation: the JSON keys a canonical sample must carry (`required_keys`) and the
   label vector an estimator learns (`label_vector`; None: the domain has no label the
   pipeline reads, its annotations are only carried through);
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,7 +81,7 @@ class ReportText:
 @dataclass(frozen=True)
 class Domain:
     name: str  # also the package (simgan_core/<name>/) and the folder under data/, models/
-    image_hw: tuple[int, int]  # canonical (H, W)
+    image_hw: tuple[int, int]  # canonical (H, W); a sizable domain's default (see `at_size`)
     dtype: type[np.unsignedinteger]  # stored pixel type: np.uint8 or np.uint16
     required_keys: tuple[str, ...]  # top-level annotation keys of a canonical sample
     label_vector: Callable[[Mapping[str, Any]], np.ndarray] | None  # annotation -> (L,)
@@ -102,6 +103,10 @@ class Domain:
     # (field, type, meaning with units) of the annotation JSON, for the dataset card
     annotation_fields: tuple[tuple[str, str, str], ...] = ()
     report: ReportText | None = None
+    # False: the networks are built for image_hw (e.g. a fixed-size estimator head), so
+    # shards of any other size are refused. True: ingest crops to the size its params
+    # ask, and the later stages take the size the shards carry (`at_size`).
+    sizable: bool = False
 
     def __post_init__(self) -> None:
         if self.estimator is not None and (
@@ -117,6 +122,19 @@ class Domain:
                              f"{np.dtype(self.dtype)} (1 channel, or 3 of uint8)")
         if (self.label_shift is None) != (self.shift_metric is None):
             raise ValueError(f"domain {self.name}: label_shift and shift_metric go together")
+
+    def at_size(self, hw: tuple[int, int], where: str) -> Domain:
+        """This domain at (H, W) = hw, the size of the images found at `where` (named in
+        the error): itself at image_hw, a copy at hw when sizable, else ValueError."""
+        hw = (int(hw[0]), int(hw[1]))
+        if hw == self.image_hw:
+            return self
+        if not self.sizable:
+            raise ValueError(
+                f"{where}: images are {hw[0]} x {hw[1]} px, but the {self.name} domain's "
+                f"networks are built for {self.image_hw[0]} x {self.image_hw[1]} "
+                f"(simgan_core/{self.name}/spec.py image_hw); ingest at that size")
+        return replace(self, image_hw=hw)
 
     @property
     def headline_key(self) -> str:

@@ -50,3 +50,20 @@ class IndexedImages:
 
     def batch(self, indices: torch.Tensor) -> torch.Tensor:
         return self.domain.to_tensor(np.stack([self._ds[int(i)] for i in indices]))
+
+
+def stored_image_hw(index_path: Path | str) -> tuple[int, int]:
+    """(H, W) of the first image of the shard set at `index_path` (a wids index.json),
+    from its PNG header; ValueError naming the index for an empty set."""
+    ds = open_indexed(Path(index_path), decode=_png_only)
+    if len(ds) == 0:
+        raise ValueError(f"{index_path}: the shard set holds no image")
+    first = ds[0]
+    return int(first.shape[0]), int(first.shape[1])
+
+
+def domain_of_shards(domain: Domain, shards_dir: Path | str) -> Domain:
+    """`domain` at the size its ingested synthetic shards carry (Domain.at_size): a
+    sizable domain (images) takes the size ingest chose; a fixed one refuses any other."""
+    index = Path(shards_dir) / "synthetic" / "index.json"
+    return domain.at_size(stored_image_hw(index), str(index))

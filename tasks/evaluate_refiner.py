@@ -29,7 +29,7 @@ from prefect.cache_policies import NO_CACHE
 from simgan_core.atomic import atomic_output, atomic_write_text
 from simgan_core.domain import Domain, get_domain
 from simgan_core.grid import display_uint8, grid_scale, image_grid
-from simgan_core.image_source import IndexedImages
+from simgan_core.image_source import IndexedImages, domain_of_shards
 from simgan_core.label_judge import JUDGE_SEED
 from simgan_core.realism import c2st_accuracy
 from simgan_core.refiner.models import Refiner, RefinerConfig
@@ -92,9 +92,9 @@ REALISM_METRIC = "c2st_refined_vs_real"
 def synthetic_realism(cfg: TrainRefiner, domain_name: str) -> float:
     """`c2st_synthetic_vs_real`: the judge on the raw synthetic images, the same for
     every candidate (computed once per stage)."""
-    domain = get_domain(domain_name)
-    torch.set_num_threads(resolve_workers(cfg.threads))
     shards = Path(cfg.shards_dir)
+    domain = domain_of_shards(get_domain(domain_name), shards)
+    torch.set_num_threads(resolve_workers(cfg.threads))
     syn_x = load_labeled(shards / "synthetic", cfg.eval_samples, domain)[0]
     real_x = load_real_draw(shards, cfg.eval_samples, domain)
     return round(c2st_accuracy(domain.to_tensor(syn_x), domain.to_tensor(real_x),
@@ -109,13 +109,13 @@ def evaluate_refiner(cfg: TrainRefiner, training: dict[str, Any], domain_name: s
     """Judge one refiner (cfg.model_file by default) without real labels; write its
     metrics and sample grid (cfg's files by default); return the metrics.
     `synthetic_c2st`: synthetic_realism's figure when the caller has it (else computed)."""
-    domain = get_domain(domain_name)
+    shards = Path(cfg.shards_dir)
+    domain = domain_of_shards(get_domain(domain_name), shards)
     model_file = Path(cfg.model_file) if model_file is None else model_file
     metrics_file = Path(cfg.metrics_file) if metrics_file is None else metrics_file
     samples_file = Path(cfg.samples_file) if samples_file is None else samples_file
     torch.set_num_threads(resolve_workers(cfg.threads))
     refiner, state = load_refiner(model_file)
-    shards = Path(cfg.shards_dir)
     syn_x, syn_y, annotations = load_labeled(shards / "synthetic", cfg.eval_samples, domain)
     real_x = load_real_draw(shards, cfg.eval_samples, domain)
     refined_x = refine_images(refiner, syn_x, domain=domain)

@@ -58,11 +58,14 @@ def plan_images_ingest(synthetic_dir: str, real_dir: str, maxcount: int) -> Imag
 
 
 @task(name="ingest-images-chunk", cache_policy=NO_CACHE)
-def ingest_images_chunk(chunk: ImagesChunk, out_dir: str, fit: str) -> ChunkResult:
-    """One chunk of images -> out_dir/shard-{index:06d}.tar (+ its manifest rows)."""
+def ingest_images_chunk(chunk: ImagesChunk, out_dir: str, fit: str,
+                        out_hw: tuple[int, int]) -> ChunkResult:
+    """One chunk of images at out_hw = (H, W) -> out_dir/shard-{index:06d}.tar (+ its
+    manifest rows)."""
     shard_path = Path(out_dir) / shard_name("shard", chunk.index)
     return write_chunk(chunk.split, SOURCES[chunk.split], chunk.root, shard_path,
-                       canonical_samples(Path(chunk.root), chunk.items, chunk.split, fit))
+                       canonical_samples(Path(chunk.root), chunk.items, chunk.split, fit,
+                                         out_hw))
 
 
 def _images_expectations(gx: Any, df: pd.DataFrame, *, min_count: int, split: str

@@ -16,6 +16,7 @@ from torch import nn
 
 from simgan_core.domain import Domain, get_domain
 from simgan_core.estimator_family import estimator_augment
+from simgan_core.image_source import domain_of_shards
 from simgan_core.refiner.label_reader import train_label_reader
 from tasks.evaluate_refiner import load_labeled
 from tasks.params import TrainRefiner
@@ -37,6 +38,7 @@ def train_reader(cfg: TrainRefiner, domain: Domain) -> nn.Module:
     if domain.label_vector is None or domain.estimator is None:
         raise ValueError(f"train_refiner.{domain.name}.lambda_task > 0 needs labels and an "
                          f"estimator family; the {domain.name} domain has neither: set it to 0")
+    domain = domain_of_shards(domain, cfg.shards_dir)  # refuses shards of another size
     images, labels, _ = load_labeled(Path(cfg.shards_dir) / "synthetic", READER_SAMPLES, domain)
     threads = torch.get_num_threads()
     torch.set_num_threads(READER_THREADS)

@@ -128,4 +128,6 @@ class IngestImages(IngestOutputs):
     splits: ClassVar[frozenset[str] | None] = frozenset({"synthetic", "real_train"})
     synthetic_dir: str  # images with annotations.jsonl or a .json beside each image
     real_dir: str  # unlabeled images (no annotation is ever opened)
-    fit: Literal["crop", "resize"]  # centre crop to the domain's aspect, or stretch
+    fit: Literal["crop", "resize"]  # centre crop to the output's aspect, or stretch
+    image_height: PositiveInt  # the output's (H, W), pixels; the later stages read it
+    image_width: PositiveInt  # back from the shards (Domain.at_size)

@@ -25,7 +25,8 @@ from prefect.cache_policies import NO_CACHE
 import simgan_core
 from simgan_core import refine_shard as refine_shard_module
 from simgan_core.atomic import atomic_output, atomic_write_text
-from simgan_core.domain import get_domain
+from simgan_core.domain import Domain, get_domain
+from simgan_core.image_source import domain_of_shards
 from simgan_core.refine_shard import refine_shard, torch_refine_fn
 from simgan_core.shard_index import SUMS_NAME, file_sha256
 from simgan_core.shards import ShardInfo, shard_name
@@ -42,7 +43,13 @@ class RefinePlan:
     work: str  # this run's work directory
     run_key: str
     provenance: dict[str, Any]  # the `refinement` value every refined annotation gets
+    image_hw: tuple[int, int]  # (H, W) of the source shards' images (Domain.at_size)
     output_split: str = OUTPUT_SPLIT  # refined/, or a candidate's refined_seed<k>/
+
+    @property
+    def spec(self) -> Domain:
+        """The domain at the size of the images being refined."""
+        return get_domain(self.domain).at_size(self.image_hw, self.sources[0])
 
 
 def refinement_provenance(model_file: Path, batch_size: int) -> dict[str, Any]:
@@ -73,6 +80,8 @@ def plan_refine(domain: str, shards_dir: Path, model_file: Path, batch_size: int
     sources = sorted(source_dir.glob("*.tar"))
     if not sources:
         raise FileNotFoundError(f"{source_dir}: no shards to refine (run ingest first)")
+    # the size ingest wrote; a fixed-size domain refuses any other here, before any work
+    image_hw = domain_of_shards(get_domain(domain), shards_dir).image_hw
     if not model_file.is_file():
         raise FileNotFoundError(f"{model_file}: no refiner (run train_refiner first)")
     provenance = refinement_provenance(model_file, batch_size)
@@ -84,7 +93,7 @@ def plan_refine(domain: str, shards_dir: Path, model_file: Path, batch_size: int
             shutil.rmtree(stale, ignore_errors=True)
     outputs = [shard_name(OUTPUT_SPLIT, i) for i in range(len(sources))]
     return RefinePlan(domain, [str(s) for s in sources], outputs, str(work), key, provenance,
-                      output_split)
+                      image_hw, output_split)
 
 
 def _done_path(work: Path, name: str) -> Path:
@@ -124,7 +133,7 @@ def refine_one_shard(plan: RefinePlan, index: int, model_file: str, batch_size: 
     torch.set_num_threads(threads)
     refiner, _ = load_refiner(Path(model_file))
     info, stats = refine_shard(Path(plan.sources[index]), work / name, torch_refine_fn(refiner),
-                               get_domain(plan.domain), plan.provenance, batch_size)
+                               plan.spec, plan.provenance, batch_size)
     with atomic_output(_stats_path(work, name)) as tmp:
         _stats_frame(name, plan.sources[index], stats).to_parquet(tmp, index=False)
     # Last: the marker (with the hash of the bytes as written) commits the shard.

@@ -17,7 +17,6 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from simgan_core.atomic import atomic_output, atomic_write_text
-from simgan_core.domain import get_domain
 from simgan_core.shard_index import write_index, write_sha256sums
 from simgan_core.shards import ShardInfo
 from tasks.dataset_card import dataset_card
@@ -64,7 +63,7 @@ def assemble_refined(plan: RefinePlan, infos: Sequence[ShardInfo], shards_dir: P
         "refined_std": float(manifest["image_std"].mean()),
         "real_mean": real_mean, "real_std": real_std,
     }
-    card = dataset_card(get_domain(plan.domain), manifest, [i.name for i in infos],
+    card = dataset_card(plan.spec, manifest, [i.name for i in infos],
                         plan.provenance, stats)
     atomic_write_text(staging / CARD_NAME, card)
     return {"staging": str(staging), "manifest": manifest, "per_shard": per_shard,

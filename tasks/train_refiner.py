@@ -29,7 +29,7 @@ from prefect.cache_policies import NO_CACHE
 import simgan_core.refiner as refiner_package
 from simgan_core.atomic import atomic_output, atomic_write_text
 from simgan_core.domain import Domain, get_domain
-from simgan_core.image_source import IndexedImages
+from simgan_core.image_source import IndexedImages, domain_of_shards
 from simgan_core.refiner.device import resolve_cpu_precision
 from simgan_core.refiner.distributed import RankInfo, make_distributed, rank_seed
 from simgan_core.refiner.models import DISCRIMINATOR_PRESETS, REFINER_PRESETS
@@ -158,6 +158,7 @@ def run_training(cfg: TrainRefiner, domain: Domain, log: Callable[..., None] = _
     model_file = Path(cfg.model_file) if model_file is None else model_file
     curves_file = Path(cfg.curves_file) if curves_file is None else curves_file
     shards = Path(cfg.shards_dir)
+    domain = domain_of_shards(domain, shards)  # the size ingest wrote (images: its params')
     synthetic = IndexedImages(shards / "synthetic" / "index.json", domain)
     real = IndexedImages(shards / "real_train" / "index.json", domain)  # images only
     simcfg = simgan_config(cfg, domain, seed)

@@ -173,16 +173,18 @@ def sample_key(prefix: str, rel: str) -> str:
     return f"{prefix}-{stem or 'image'}-{hashlib.sha1(rel.encode()).hexdigest()[:8]}"
 
 
-def canonical_samples(folder: Path, items: list[FolderItem], split: str, fit: str
+def canonical_samples(folder: Path, items: list[FolderItem], split: str, fit: str,
+                      out_hw: tuple[int, int] = IMAGES.image_hw
                       ) -> Iterator[CanonicalSample | Quarantined]:
-    """Each item as a canonical sample of the images domain, or Quarantined with why."""
+    """Each item as a canonical sample of the images domain at out_hw = (H, W) pixels,
+    or Quarantined with why."""
     for item in items:
         try:
             image = load_image(folder / item.rel)
         except ValueError as err:
             yield Quarantined(item.rel, str(err))
             continue
-        out, box = fit_image(image, IMAGES.image_hw, fit)
+        out, box = fit_image(image, out_hw, fit)
         annotation = {"domain": IMAGES.name, "user_annotation": item.annotation,
                       "source": {"file": item.rel, "original_hw": list(image.shape[:2]),
                                  "fit": fit, "box": list(box)}}

@@ -7,7 +7,7 @@ import numpy as np
 
 from simgan_core.domain import Domain
 
-IMAGE_HW = (32, 32)  # (H, W) every input is cropped or resized to
+IMAGE_HW = (32, 32)  # (H, W) by default; ingest_images' params choose it (sizable)
 CHANNELS = 3  # RGB; a grayscale input is converted (R = G = B)
 
 ANNOTATION_FIELDS = (
@@ -30,6 +30,7 @@ IMAGES = Domain(
     label_vector=None,  # annotations are the user's: carried through, never read
     leak_unit=None,  # no real_test split, no estimator to guard
     annotation_fields=ANNOTATION_FIELDS,
+    sizable=True,  # fully convolutional refiner and critic, no estimator: any size
 )
 
 DOMAIN = IMAGES

@@ -1,6 +1,7 @@
 """The images domain end to end, on a small example: simulate -> ingest -> train the
-refiner -> refine. The refined shards keep every user annotation byte for byte, carry a
-dataset card, and the refiner's metrics give realism (C2ST) and a label-free choice."""
+refiner -> refine, at a size of the params' choosing (not the spec's default). The refined
+shards keep every user annotation byte for byte, carry a dataset card, and the refiner's
+metrics give realism (C2ST) and a label-free choice."""
 
 from __future__ import annotations
 
@@ -39,10 +40,12 @@ def test_images_domain_runs_end_to_end(tmp_path: Path, prefect_api: str) -> None
         "metrics_file": str(tmp_path / "ingest.json"),
         "validation_docs_dir": str(tmp_path / "validation"), "shard_maxcount": 50,
         "max_bad_fraction": 0.05, "min_samples": {"synthetic": 100, "real_train": 100},
-        "workers": 1}
+        "workers": 1, "image_height": 24, "image_width": 40}  # not the default 32 x 32
     metrics = ingest_images.run(IngestImages.model_validate(ingest_raw))
     assert metrics["counts"] == {"synthetic": 120, "real_train": 110}
     assert "broken.png" in (tmp_path / "quarantine.tsv").read_text()
+    hw = (24, 40)
+    assert IMAGES.image_hw != hw and metrics["image_hw"] == list(hw)
 
     out = tmp_path / "out"
     trainer_raw = _params()["train_refiner"]["images"] | {
@@ -71,13 +74,13 @@ def test_images_domain_runs_end_to_end(tmp_path: Path, prefect_api: str) -> None
     refined = list(iter_samples(sorted((shards / "refined").glob("*.tar"))))
     assert [s.key for s in refined] == list(source)
     for sample in refined:
-        assert sample.image.shape == (*IMAGES.image_hw, 3) and sample.image.dtype == np.uint8
+        assert sample.image.shape == (*hw, 3) and sample.image.dtype == np.uint8
         annotation = dict(sample.annotation)
         assert annotation.pop(REFINEMENT_KEY)["refiner_sha256"]
         assert annotation == source[sample.key].annotation
         file = annotation["source"]["file"]
         assert annotation["user_annotation"].encode() == lines[file].encode()
     card = (shards / "refined" / "README.md").read_text()
-    assert "8-bit RGB, 32 x 32" in card and "`user_annotation`" in card
+    assert "8-bit RGB, 24 x 40" in card and "`user_annotation`" in card
     images, annotations = next(iter(stream_batches(shards / "refined", batch_size=4)))
-    assert tuple(images.shape) == (4, 3, *IMAGES.image_hw) and len(annotations) == 4
+    assert tuple(images.shape) == (4, 3, *hw) and len(annotations) == 4
