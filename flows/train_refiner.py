@@ -29,7 +29,11 @@ def train_refiner_flow(cfg: TrainRefiner, domain: str) -> dict:
     judged = {seed: evaluate_refiner.submit(cfg, trained[seed].result(), domain, p.model,
                                             p.metrics, p.samples, synthetic_c2st.result())
               for seed, p in paths.items()}
-    results = gather(list(judged.values()), f"train-refiner-{domain}: judged", "candidates")
+    # Untimed: the judges were submitted as their candidates finished training, so some
+    # are done before this wait starts, and a rate from here would promise an ETA of
+    # seconds. Each candidate's training logs its own rate and ETA.
+    results = gather(list(judged.values()), f"train-refiner-{domain}: judged", "candidates",
+                     timed=False)
     candidates = dict(zip(judged, results, strict=True))
     metrics = publish_selected(cfg, domain, candidates)
     publish_summary(f"train-refiner-{domain}",

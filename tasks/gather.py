@@ -11,11 +11,12 @@ from tasks.progress import Progress
 
 
 def gather(futures: Sequence[PrefectFuture], what: str, unit: str = "tasks",
-           log: Callable[[str], None] | None = None) -> list[Any]:
+           log: Callable[[str], None] | None = None, timed: bool = True) -> list[Any]:
     """The futures' results in submission order (a run's outputs must not depend on which
-    worker finished first); a progress line and artifact update as each one finishes.
-    A failed task raises here, as `future.result()` would."""
-    progress = Progress(what, len(futures), unit, log=log)
+    worker finished first); a progress line and artifact update as each one finishes
+    (`timed=False`: without a rate and an ETA). A failed task raises here, as
+    `future.result()` would."""
+    progress = Progress(what, len(futures), unit, log=log, timed=timed)
     for future in as_completed(list(futures)):
         future.result()
         progress.advance()

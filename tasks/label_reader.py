@@ -69,7 +69,8 @@ def label_reader_for(cfg: TrainRefiner, domain: str) -> nn.Module | None:
         return None
     get_run_logger().info("train-refiner-%s: training the label reader (%d steps)", domain,
                           cfg.label_reader_steps)
-    progress = Progress(f"train-refiner-{domain}: label reader", 1, "readers trained")
+    progress = Progress(f"train-refiner-{domain}: label reader", 1, "readers trained",
+                        timed=False)  # one unit: a rate and an ETA say nothing
     reader = train_reader(cfg, get_domain(domain))
     progress.advance(note=f"{cfg.label_reader_steps} steps")
     return reader

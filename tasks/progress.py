@@ -2,8 +2,9 @@
 
 `Progress` logs a line (through the run's logger: the terminal and the run's log) each
 time the work done crosses a multiple of `every` units, and at the end, with the rate
-and the ETA, and keeps a Prefect progress artifact (percent done) on the run up to date
-at the same moments. Call it from a flow or a task: it needs a run context.
+and the ETA (`timed=False`: without them, for a few units that finish at uneven times,
+where a rate would mislead), and keeps a Prefect progress artifact (percent done) on
+the run up to date at the same moments. Call it from a flow or a task: it needs a run context.
 """
 
 from __future__ import annotations
@@ -31,13 +32,17 @@ def format_seconds(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
-def progress_line(what: str, done: int, total: int, unit: str, seconds: float) -> str:
-    """'simulate-eyes: 3000/12000 images (25 %), 310.2 images/s, ETA 29 s'."""
+def progress_line(what: str, done: int, total: int, unit: str, seconds: float,
+                  timed: bool = True) -> str:
+    """'simulate-eyes: 3000/12000 images (25 %), 310.2 images/s, ETA 29 s'; untimed:
+    'train-refiner-hand: judged: 1/3 candidates (33 %)'."""
+    percent = 100.0 * done / total if total else 100.0
+    counted = f"{what}: {done}/{total} {unit} ({percent:.0f} %)"
+    if not timed:
+        return counted
     rate = done / seconds if seconds > 0 else math.nan
     eta = (total - done) / rate if done and rate > 0 else math.nan
-    percent = 100.0 * done / total if total else 100.0
-    return (f"{what}: {done}/{total} {unit} ({percent:.0f} %), {rate:.1f} {unit}/s, "
-            f"ETA {format_seconds(eta)}")
+    return f"{counted}, {rate:.1f} {unit}/s, ETA {format_seconds(eta)}"
 
 
 class Progress:
@@ -45,8 +50,8 @@ class Progress:
 
     def __init__(self, what: str, total: int, unit: str, every: int | None = None,
                  log: Callable[[str], None] | None = None, artifact: bool = True,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
-        self.what, self.total, self.unit = what, max(int(total), 0), unit
+                 clock: Callable[[], float] = time.perf_counter, timed: bool = True) -> None:
+        self.what, self.total, self.unit, self.timed = what, max(int(total), 0), unit, timed
         self.every = max(1, every if every is not None else math.ceil(self.total / LINES))
         self.log = log if log is not None else get_run_logger().info
         self.clock, self.started, self.done = clock, clock(), 0
@@ -65,7 +70,7 @@ class Progress:
                 before < self.total <= self.done):
             return
         line = progress_line(self.what, self.done, self.total, self.unit,
-                             self.clock() - self.started)
+                             self.clock() - self.started, self.timed)
         self.log(f"{line}{', ' + note if note else ''}")
         if self.artifact is not None:
             update_progress_artifact(self.artifact, progress=self.percent)

@@ -28,6 +28,17 @@ def test_progress_line_has_rate_and_eta() -> None:
     assert progress_line("sim", 0, 10, "images", 0.0).endswith("ETA ?")
 
 
+def test_an_untimed_line_has_no_rate_and_no_eta() -> None:
+    assert progress_line("judged", 1, 3, "candidates", 0.01, timed=False) == (
+        "judged: 1/3 candidates (33 %)")
+    lines: list[str] = []
+    progress = Progress("judged", 3, "candidates", log=lines.append, artifact=False,
+                        timed=False)
+    progress.advance()
+    progress.advance(2, note="done")
+    assert lines == ["judged: 1/3 candidates (33 %)", "judged: 3/3 candidates (100 %), done"]
+
+
 def test_a_line_per_every_units_and_at_the_end() -> None:
     lines: list[str] = []
     now = [0.0]
@@ -98,6 +109,16 @@ def test_gather_keeps_submission_order_and_reports_each_finish(prefect_api: str)
     assert results == [0, 1, 2]
     assert [line.split(" (")[0] for line in lines] == [
         "probe: 1/3 tasks", "probe: 2/3 tasks", "probe: 3/3 tasks"]
+    assert all("tasks/s, ETA" in line for line in lines)
+
+    @flow(name="gather-untimed-probe")
+    def untimed() -> list[str]:
+        lines: list[str] = []
+        gather([late.submit(i) for i in range(2)], "judged", "candidates", log=lines.append,
+               timed=False)
+        return lines
+
+    assert untimed() == ["judged: 1/2 candidates (50 %)", "judged: 2/2 candidates (100 %)"]
 
 
 def test_gather_raises_a_failed_task(prefect_api: str) -> None:
