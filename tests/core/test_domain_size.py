@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gaze_shards import write_gaze_split
 
 from simgan_core.gaze.spec import GAZE
 from simgan_core.hand.spec import HAND
 from simgan_core.image_source import domain_of_shards, stored_image_hw
 from simgan_core.images.spec import IMAGES
-from tests.gaze_shards import write_gaze_split
 
 
 def test_a_fixed_size_domain_is_itself_at_its_size_and_refuses_another() -> None:
