@@ -64,6 +64,6 @@ def stored_image_hw(index_path: Path | str) -> tuple[int, int]:
 
 def domain_of_shards(domain: Domain, shards_dir: Path | str) -> Domain:
     """`domain` at the size its ingested synthetic shards carry (Domain.at_size): a
-    sizable domain (images) takes the size ingest chose; a fixed one refuses any other."""
+    sizable domain (images, hand) takes the size ingest chose; a fixed one refuses any other."""
     index = Path(shards_dir) / "synthetic" / "index.json"
     return domain.at_size(stored_image_hw(index), str(index))

@@ -30,6 +30,7 @@ from prefect.cache_policies import NO_CACHE
 from simgan_core.atomic import atomic_write_text
 from simgan_core.domain import Domain, get_domain
 from simgan_core.estimator_family import estimator_family
+from simgan_core.image_source import domain_of_shards
 from tasks.ingest_outputs import MANIFEST_NAME
 from tasks.splits import load_split
 from tasks.train_estimator import load_estimator
@@ -163,7 +164,7 @@ def refiner_seeds_block(metrics: dict[str, Any], domain: Domain) -> dict[str, An
 def evaluate_estimators(shards_dir: Path, models_dir: Path, cdf_grid: np.ndarray,
                         domain: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """(metrics for evaluate.json, training set -> error curve in percent on cdf_grid)."""
-    dom = get_domain(domain)
+    dom = domain_of_shards(get_domain(domain), shards_dir)  # at the size ingest wrote
     family = estimator_family(dom)
     files = estimator_files(models_dir)
     states = {name: [load_estimator(f) for f in paths] for name, paths in files.items()}

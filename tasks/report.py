@@ -80,7 +80,7 @@ def sample_grid(domain: str, shards_dir: Path, splits: Sequence[str], n: int,
     if not rows:
         return None
     buf = io.BytesIO()
-    image_grid(rows, scale=grid_scale(dom.image_hw)).save(buf, format="PNG")
+    image_grid(rows, scale=grid_scale(rows[0].shape[1:3])).save(buf, format="PNG")  # as stored
     return buf.getvalue()
 
 

@@ -24,6 +24,7 @@ from simgan_core.atomic import atomic_write_bytes
 from simgan_core.augment import AugmentConfig
 from simgan_core.domain import get_domain
 from simgan_core.estimator_family import estimator_family
+from simgan_core.image_source import domain_of_shards
 from tasks.params import TrainEstimator, TrainingSet
 from tasks.progress import Progress
 from tasks.splits import load_split
@@ -67,8 +68,9 @@ def load_training_set(shards_dir: Path, training_set: TrainingSet, limit: int,
                       domain: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(N, H, W) images as stored, (N, L) labels (gaze: pitch/yaw radians; hand: the 14
     joints' uv in crop pixels, flattened), and the sample keys."""
+    sized = domain_of_shards(get_domain(domain), shards_dir)  # the size ingest wrote
     images, labels, keys = load_split(shards_dir / training_set.split, limit, with_keys=True,
-                                      domain=get_domain(domain))
+                                      domain=sized)
     return images, labels, keys
 
 

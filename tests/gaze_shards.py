@@ -16,10 +16,12 @@ def _annotation(rng: np.random.Generator) -> dict[str, object]:
     return {"domain": "gaze", "gaze": {"pitch": float(pitch), "yaw": float(yaw)}}
 
 
-def write_gaze_split(out: Path, n: int, brightness: int, seed: int) -> None:
-    """n (35, 55) uint8 samples in shards of 16 under out, with index.json and SHA256SUMS."""
+def write_gaze_split(out: Path, n: int, brightness: int, seed: int,
+                     image_hw: tuple[int, int] = (35, 55)) -> None:
+    """n uint8 samples of image_hw = (H, W) (the gaze spec's 35 x 55 by default) in shards
+    of 16 under out, with index.json and SHA256SUMS."""
     rng = np.random.default_rng(seed)
-    samples = (encode_sample(f"s{seed}-{i}", rng.integers(0, 60, (35, 55), dtype=np.uint8)
+    samples = (encode_sample(f"s{seed}-{i}", rng.integers(0, 60, image_hw, dtype=np.uint8)
                              + np.uint8(brightness), _annotation(rng)) for i in range(n))
     shards = write_shard_set(out, samples, maxcount=16)
     write_index(out, shards, name=out.name)

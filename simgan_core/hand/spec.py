@@ -50,7 +50,9 @@ ANNOTATION_FIELDS = (
 
 
 # The hand-pose domain: 16-bit depth crops (NYU's layout), in [-1, 1] within a metric
-# cube around the palm centre.
+# cube around the palm centre. Sizable: every network it trains is fully convolutional
+# (the hourglass's stem brings any S x S crop to its heatmap side), so the crop is
+# ingest_hand.crop_size (64 here for the CPU; the paper's 224 with the paper presets).
 HAND = Domain(
     name="hand",
     image_hw=(64, 64),
@@ -84,6 +86,7 @@ HAND = Domain(
         summary_files=("refiner.json", "ingest.json"),  # no domain-gap stage, no ablations
         ablations_file=None,
     ),
+    sizable=True,
 )
 
 DOMAIN = HAND

@@ -1,6 +1,6 @@
 """The size a domain's later stages use: a fixed-size domain (its networks are built for
 its image_hw) refuses shards of another size with the path and both sizes; a sizable
-one (images) takes the size its ingested shards carry."""
+one (images, hand) takes the size its ingested shards carry."""
 
 from __future__ import annotations
 
@@ -22,8 +22,6 @@ def test_a_fixed_size_domain_is_itself_at_its_size_and_refuses_another() -> None
                                          r"px, but the gaze domain's networks are built for "
                                          r"35 x 55 \(simgan_core/gaze/spec\.py image_hw\)"):
         GAZE.at_size((36, 60), "data/x/synthetic/index.json")
-    with pytest.raises(ValueError, match="hand domain's networks are built for 64 x 64"):
-        HAND.at_size((224, 224), "crops")
 
 
 def test_a_sizable_domain_takes_any_size_and_keeps_everything_else() -> None:
@@ -33,6 +31,9 @@ def test_a_sizable_domain_takes_any_size_and_keeps_everything_else() -> None:
                                                        IMAGES.dtype)
     assert IMAGES.image_hw == (32, 32)  # the spec itself unchanged
     assert sized.to_tensor(np.zeros((2, 24, 40, 3), np.uint8)).shape == (2, 3, 24, 40)
+    paper = HAND.at_size((224, 224), "crops")  # the paper's crop, through ingest_hand.crop_size
+    assert paper.image_hw == (224, 224) and paper.stored_shape == (224, 224)
+    assert HAND.image_hw == (64, 64)
 
 
 def test_the_size_is_read_from_the_shards_first_image(tmp_path: Path) -> None:
@@ -40,6 +41,8 @@ def test_the_size_is_read_from_the_shards_first_image(tmp_path: Path) -> None:
     assert stored_image_hw(tmp_path / "synthetic" / "index.json") == (35, 55)
     assert domain_of_shards(GAZE, tmp_path) is GAZE
     assert domain_of_shards(IMAGES, tmp_path).image_hw == (35, 55)
-    with pytest.raises(ValueError, match=r"synthetic/index\.json: images are 35 x 55 px, "
-                                         r"but the hand domain"):
-        domain_of_shards(HAND, tmp_path)
+    write_gaze_split(tmp_path / "small" / "synthetic", n=4, brightness=40, seed=0,
+                     image_hw=(30, 50))
+    with pytest.raises(ValueError, match=r"small/synthetic/index\.json: images are 30 x 50 "
+                                         r"px, but the gaze domain"):
+        domain_of_shards(GAZE, tmp_path / "small")
