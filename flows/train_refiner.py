@@ -18,8 +18,8 @@ from tasks.train_refiner import train_refiner
 @flow(name="train-refiner")
 def train_refiner_flow(cfg: TrainRefiner, domain: str) -> dict:
     # The judge on raw synthetic images is the same for every candidate: once, first, in
-    # a pool process, so that it overlaps the label reader (one thread, here) and then the
-    # candidates' training.
+    # a pool process of its own (refiner_pool_size), so that it overlaps the label reader
+    # (one thread, here) and then the candidates' training, and no candidate waits for it.
     synthetic_c2st = synthetic_realism.submit(cfg, domain)
     reader = label_reader_for(cfg, domain)
     # The candidates train side by side (a process each, cfg.threads torch threads each).
@@ -41,9 +41,18 @@ def train_refiner_flow(cfg: TrainRefiner, domain: str) -> dict:
     return metrics
 
 
+def refiner_pool_size(workers: int, seeds: int) -> int:
+    """Processes for the stage's pool: the candidates side by side (`workers`, at most one
+    per seed) plus one for the raw-synthetic judge, which otherwise holds a candidate's
+    slot for its first minutes (on 2 cores the third hand candidate started 104 s after
+    the others, and its judge then ran alone with a core idle); 1 runs everything in turn."""
+    side_by_side = min(workers, seeds)
+    return side_by_side + 1 if side_by_side > 1 else 1
+
+
 def run(cfg: TrainRefiner, domain: str) -> dict:
     """The flow named for its domain (train-refiner-gaze), its candidates on a process
-    pool of cfg.workers."""
-    runner = fan_out_runner(min(resolve_workers(cfg.workers), len(cfg.seeds)))
+    pool of cfg.workers, beside the raw-synthetic judge (refiner_pool_size)."""
+    runner = fan_out_runner(refiner_pool_size(resolve_workers(cfg.workers), len(cfg.seeds)))
     return train_refiner_flow.with_options(name=f"train-refiner-{domain}",
                                            task_runner=runner)(cfg, domain)
