@@ -1,4 +1,4 @@
-"""The downstream estimator's learning rate, chosen without real labels:
+"""The downstream estimator's learning rate (or preset), chosen without real labels:
 `python -m experiments.estimator_lr --domain hand --lrs 0.002,0.005,0.01 --val 1000`.
 
 Trains the domain's estimator with train_estimator.<domain>'s budget (preset, steps,
@@ -6,7 +6,9 @@ batch) and seeds, without augmentation (the `synthetic` training set's config), 
 first part of the synthetic split, and scores it on the held-out rest of that split
 (`--val`, the last images of the first `--n`). Synthetic labels only: no real image or
 label is read, so the figure may choose a setting (README, "Choosing without real
-labels"). Writes experiments/results/<domain>_estimator_lr.json.
+labels"). `--preset` trains another of the family's presets than the params' one (one
+run per preset, compared by hand; name its `--out`). Writes
+experiments/results/<domain>_estimator_lr.json.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="synthetic images read (default: the whole split)")
     parser.add_argument("--val", type=int, required=True,
                         help="held-out synthetic images: the last --val of the --n read")
+    parser.add_argument("--preset", default=None,
+                        help="the estimator preset (default: train_estimator.<domain>.preset)")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"default: {RESULTS.as_posix()}/<domain>_estimator_lr.json")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
@@ -54,7 +58,9 @@ def main(argv: list[str] | None = None) -> dict:
     if not 0 < args.val < len(x):
         raise SystemExit(f"--val {args.val}: needs 0 < val < {len(x)} synthetic images read")
     train_x, train_y, val_x, val_y = x[:-args.val], y[:-args.val], x[-args.val:], y[-args.val:]
-    base = {seed: estimator_config(est, est.training_sets["synthetic"], seed, domain)
+    preset = args.preset or est.preset  # an unknown one: the config's own ValueError
+    base = {seed: replace(estimator_config(est, est.training_sets["synthetic"], seed, domain),
+                          preset=preset)
             for seed in est.seeds}
     jobs = [(domain, replace(base[seed], lr=lr), train_x, train_y, val_x, val_y)
             for lr in lrs for seed in est.seeds]
@@ -72,7 +78,7 @@ def main(argv: list[str] | None = None) -> dict:
         "what": "the estimator trained on the first synthetic images, scored on held-out "
                 "synthetic images, per learning rate (no real image or label read)",
         "n_train": int(len(train_x)), "n_val": int(len(val_x)), "seeds": list(est.seeds),
-        "estimator": {"preset": est.preset, "steps": est.steps,
+        "estimator": {"preset": preset, "steps": est.steps,
                       "batch_size": est.batch_size, "lr_in_params": est.lr},
         # The headline (a ratio of errors, or a share of a gap) follows its metric's direction.
         "metric": key, "lower_is_better": dom.headline_lower_is_better,

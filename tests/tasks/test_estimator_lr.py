@@ -49,3 +49,17 @@ def test_refuses_a_held_out_part_as_large_as_the_split(tmp_path: Path,
     with pytest.raises(SystemExit, match="--val 48"):
         estimator_lr.main(["--domain", "hand", "--lrs", "0.01", "--val", "48",
                            "--params", str(_params(tmp_path, hand_shards))])
+
+
+def test_trains_the_preset_asked_and_records_it(tmp_path: Path, hand_shards: Path) -> None:
+    out = tmp_path / "paper.json"
+    result = estimator_lr.main(["--domain", "hand", "--lrs", "0.01", "--val", "8",
+                                "--preset", "paper",
+                                "--params", str(_params(tmp_path, hand_shards)),
+                                "--out", str(out)])
+    assert result["estimator"]["preset"] == "paper"
+    assert len(result["lr"]["0.01"]["per_seed"]) == 2
+    with pytest.raises(ValueError, match="'no_such_preset'"):
+        estimator_lr.main(["--domain", "hand", "--lrs", "0.01", "--val", "8",
+                           "--preset", "no_such_preset",
+                           "--params", str(_params(tmp_path, hand_shards))])
