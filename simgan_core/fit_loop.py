@@ -19,6 +19,7 @@ from torch import nn
 from simgan_core.augment import AugmentConfig, augment_batch
 
 StepLog = Callable[[int, dict[str, float]], None]  # (step, {"loss", "lr"}) after each step
+SCHEDULES: tuple[str, ...] = ("cosine", "constant")  # the learning-rate schedules `fit` has
 
 
 class FitConfig(Protocol):
@@ -32,6 +33,22 @@ class FitConfig(Protocol):
     seed: int
     augment: bool
     augment_config: AugmentConfig
+
+
+def check_fit_config(cfg: FitConfig, preset: str, presets: tuple[str, ...]) -> None:
+    """Raise ValueError, naming the field, for a domain's EstimatorConfig that its family
+    or this loop cannot train: an unknown preset or schedule, steps or batch_size below
+    1, lr not above 0, a negative weight_decay."""
+    if preset not in presets:
+        raise ValueError(f"preset must be one of {presets}, got {preset!r}")
+    if cfg.schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {cfg.schedule!r}")
+    if cfg.steps < 1 or cfg.batch_size < 1:
+        raise ValueError(f"steps and batch_size must be >= 1, got {cfg.steps}, "
+                         f"{cfg.batch_size}")
+    if not cfg.lr > 0 or cfg.weight_decay < 0:
+        raise ValueError(f"need lr > 0 and weight_decay >= 0, got {cfg.lr}, "
+                         f"{cfg.weight_decay}")
 
 
 def fit(model: nn.Module, images: np.ndarray, cfg: FitConfig,

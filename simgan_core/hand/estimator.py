@@ -34,14 +34,12 @@ import torch
 from torch import nn
 
 from simgan_core.augment import DEPTH_AUGMENT, AugmentConfig
-from simgan_core.fit_loop import StepLog, fit
+from simgan_core.fit_loop import StepLog, check_fit_config, fit
 from simgan_core.hand.heatmaps import gaussian_heatmaps, soft_argmax
 from simgan_core.hand.hourglass import StackedHourglass
 from simgan_core.hand.joints import N_EVAL
 from simgan_core.hand.metrics import joint_distances_px
 from simgan_core.hand.spec import HAND
-
-SCHEDULES: tuple[str, ...] = ("cosine", "constant")
 
 
 @dataclass(frozen=True)
@@ -129,16 +127,7 @@ class EstimatorConfig:
     augment_config: AugmentConfig = DEPTH_AUGMENT
 
     def __post_init__(self) -> None:
-        if self.preset not in PRESETS:
-            raise ValueError(f"preset must be one of {PRESETS}, got {self.preset!r}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        if self.steps < 1 or self.batch_size < 1:
-            raise ValueError(f"steps and batch_size must be >= 1, got {self.steps}, "
-                             f"{self.batch_size}")
-        if not self.lr > 0 or self.weight_decay < 0:
-            raise ValueError(f"need lr > 0 and weight_decay >= 0, got {self.lr}, "
-                             f"{self.weight_decay}")
+        check_fit_config(self, self.preset, PRESETS)
 
 
 def _joints(images: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -49,6 +49,11 @@ def _blob_images(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def test_presets_give_the_documented_output_shapes() -> None:
     x = torch.zeros(2, 1, 35, 55)
     assert build_estimator("default")(x).shape == (2, 2)
+    wide = build_estimator("wide")  # the same CNN at twice the width: 73k weights, not 31k
+    assert wide(x).shape == (2, 2) and wide.predicts == "pitchyaw"
+    n_weights = [sum(p.numel() for p in build_estimator(k).parameters())
+                 for k in ("default", "wide")]
+    assert 2 * n_weights[0] < n_weights[1] < 4 * n_weights[0]
     paper = build_estimator("paper")
     assert paper(x).shape == (2, 3)
     assert paper.predicts == "vector"
