@@ -144,7 +144,7 @@ class EstimatorBudget(Section):
 
     shards_dir: str
     models_dir: str  # -> <models_dir>/<training set>/seed<k>.pt
-    preset: Literal["default", "paper"]  # the CPU budget | the paper's network
+    preset: Literal["default", "wide", "paper"]  # CPU budgets (wide: gaze) | the paper's
     steps: PositiveInt
     batch_size: PositiveInt
     lr: LearningRate
