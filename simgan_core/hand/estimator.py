@@ -14,13 +14,14 @@ Training (every stack supervised, Adam, cosine or constant schedule, seeded batc
 the L1 distance in heatmap cells between the soft-argmax position and the joint, plus
 the cross-entropy from the Gaussian target heatmap (built from joints_uv, normalised to
 sum 1) to the predicted distribution (the DSNT recipe, Nibali et al. 2018: coordinates
-learnt directly, heatmaps kept Gaussian). On this project's stand-in data a plain
-heatmap MSE barely left the constant guess in a CPU budget of 300 steps (real_train ->
-real_test, 630 crops: 2.8% of joints within 5 px, 26 px mean error) where this loss
-reached 21.7% and 12.2 px. Optional generic depth augmentation (simgan_core/augment.py,
-DEPTH_AUGMENT: noise, blur, holes; label-preserving, so no rotations or crops here).
-Prediction: the soft-argmax of the last stack, in crop pixels (sub-pixel by
-construction; `heatmaps.decode_heatmaps` is the arg-max + log-parabola alternative).
+learnt directly, heatmaps kept Gaussian). Chosen on synthetic labels only: in the
+stage's budget the classic heatmap MSE (preset "default_mse") barely leaves the constant
+guess, 2.9% of held-out synthetic joints within 5 px at its best rate against this
+loss's 27.8% (experiments.estimator_lr, README). Optional generic depth augmentation
+(simgan_core/augment.py, DEPTH_AUGMENT: noise, blur, holes; label-preserving, so no
+rotations or crops here). Prediction: the soft-argmax of the last stack, in crop pixels
+(sub-pixel by construction); "default_mse" predicts by arg-max + log-parabola
+(`heatmaps.decode_heatmaps`).
 The API has the shape of simgan_core/gaze/estimator.py:
 EstimatorConfig / train_estimator(log=...) / predict_joints_uv / joint_errors_px.
 """
@@ -35,7 +36,7 @@ from torch import nn
 
 from simgan_core.augment import DEPTH_AUGMENT, AugmentConfig
 from simgan_core.fit_loop import StepLog, check_fit_config, fit
-from simgan_core.hand.heatmaps import gaussian_heatmaps, soft_argmax
+from simgan_core.hand.heatmaps import decode_heatmaps, gaussian_heatmaps, soft_argmax
 from simgan_core.hand.hourglass import StackedHourglass
 from simgan_core.hand.joints import N_EVAL
 from simgan_core.hand.metrics import joint_distances_px
@@ -50,6 +51,10 @@ class HourglassPreset:
     heatmap_size: int  # H: heatmaps are H x H
     sigma: float  # target Gaussian's sd, in heatmap cells
     bottleneck: bool  # Newell's bottleneck residual modules, or basic 3x3 ones
+    # "dsnt": soft-argmax L1 + cross-entropy to the target distributions, predicting by
+    # soft-argmax; "mse": the classic heatmap regression (MSE to peak-1 Gaussians),
+    # predicting by arg-max + log-parabola (heatmaps.decode_heatmaps)
+    loss: str = "dsnt"
 
 
 HOURGLASS_PRESETS: dict[str, HourglassPreset] = {
@@ -57,6 +62,9 @@ HOURGLASS_PRESETS: dict[str, HourglassPreset] = {
                                bottleneck=False),
     "paper": HourglassPreset(channels=256, stacks=2, depth=4, heatmap_size=64, sigma=1.0,
                              bottleneck=True),
+    # The default network trained the classic way: the loss's comparison (README)
+    "default_mse": HourglassPreset(channels=24, stacks=2, depth=2, heatmap_size=16,
+                                   sigma=1.0, bottleneck=False, loss="mse"),
 }
 PRESETS: tuple[str, ...] = tuple(HOURGLASS_PRESETS)
 
@@ -72,6 +80,7 @@ class HandEstimator(nn.Module):
         p = HOURGLASS_PRESETS[preset]
         self.sigma = p.sigma
         self.heatmap_size = p.heatmap_size
+        self.loss_kind = p.loss
         self.net = StackedHourglass(N_EVAL, p.channels, p.stacks, p.depth, p.heatmap_size,
                                     p.bottleneck)
 
@@ -80,15 +89,20 @@ class HandEstimator(nn.Module):
         return self.net(x)
 
     def targets(self, joints_uv: np.ndarray, crop_size: int) -> torch.Tensor:
-        """(N, 14, 2) crop pixels -> (N, 14, H, H) Gaussian target distributions (each
-        map sums to 1; a joint far outside the crop gives a uniform-ish map)."""
+        """(N, 14, 2) crop pixels -> (N, 14, H, H) Gaussian targets: distributions (each
+        map sums to 1; a joint far outside the crop gives a uniform-ish map) for "dsnt",
+        peak-1 heatmaps for "mse"."""
         g = gaussian_heatmaps(joints_uv, crop_size, self.heatmap_size, self.sigma)
+        if self.loss_kind == "mse":
+            return g
         return g / g.sum(dim=(2, 3), keepdim=True).clamp_min(1e-12)
 
     def loss(self, outputs: list[torch.Tensor], target: torch.Tensor, uv: torch.Tensor,
              crop_size: int) -> torch.Tensor:
         """Summed over the stacks: L1 of soft-argmax - joint (heatmap cells) plus the
         cross-entropy from the target distributions (B, 14, H, H) to the predicted ones."""
+        if self.loss_kind == "mse":  # (B, 14, H, H) heatmaps against peak-1 Gaussians
+            return torch.stack([(out - target).pow(2).mean() for out in outputs]).sum()
         stride = crop_size / self.heatmap_size
         total = torch.zeros(())
         for logits in outputs:
@@ -169,6 +183,14 @@ def train_estimator(images: np.ndarray, joints_uv: np.ndarray, cfg: EstimatorCon
                log, device, foreach=True)  # one fused update over the many small tensors
 
 
+def _decode(model: HandEstimator, last: torch.Tensor, crop_size: int) -> torch.Tensor:
+    """The last stack's (B, 14, H, H) output -> (B, 14, 2) crop pixels, as its loss reads it."""
+    if model.loss_kind == "mse":
+        return torch.from_numpy(decode_heatmaps(last.float().cpu().numpy(), crop_size,
+                                                model.sigma))
+    return soft_argmax(last, crop_size).cpu()
+
+
 @torch.no_grad()
 def predict_joints_uv(model: HandEstimator, images: np.ndarray, batch_size: int = 256
                       ) -> np.ndarray:
@@ -181,8 +203,8 @@ def predict_joints_uv(model: HandEstimator, images: np.ndarray, batch_size: int 
     was_training = model.training
     model.eval()
     try:
-        uv = [soft_argmax(model(images_to_tensor(images[i:i + batch_size]).to(device))[-1],
-                          images.shape[-1]).cpu()
+        uv = [_decode(model, model(images_to_tensor(images[i:i + batch_size]).to(device))[-1],
+                      images.shape[-1])
               for i in range(0, len(images), batch_size)]
     finally:
         model.train(was_training)

@@ -182,3 +182,16 @@ def test_depth_augmentation_refuses_photometric_ops(op: str) -> None:
     with pytest.raises(ValueError, match=f"{op}.*16-bit depth"):
         augment_batch(np.zeros((2, 8, 8), np.uint16), np.random.default_rng(0),
                       AugmentConfig(**{f"{op}_p": 1.0}).only(op))
+
+
+def test_the_mse_preset_regresses_peak_one_heatmaps_and_decodes_them() -> None:
+    """default_mse: the same network, trained on MSE to peak-1 Gaussians (the loss's
+    comparison); its predictions come from the heatmaps' peaks, in crop pixels."""
+    dsnt, mse = build_estimator("default"), build_estimator("default_mse")
+    uv = np.array([[[20.0, 30.0]] * 14])  # (1, 14, 2) crop pixels on a 64-px crop
+    assert float(dsnt.targets(uv, 64).sum(dim=(2, 3)).max()) == pytest.approx(1.0)
+    assert float(mse.targets(uv, 64).amax()) > 0.5  # a peak, not a distribution
+    target = mse.targets(uv, 64)
+    assert float(mse.loss([target, target], target, torch.zeros(1, 14, 2), 64)) == 0.0
+    images = np.full((2, 64, 64), 65535, np.uint16)
+    assert predict_joints_uv(mse, images).shape == (2, 14, 2)
