@@ -43,9 +43,9 @@ def train_refiner_flow(cfg: TrainRefiner, domain: str) -> dict:
 
 def refiner_pool_size(workers: int, seeds: int) -> int:
     """Processes for the stage's pool: the candidates side by side (`workers`, at most one
-    per seed) plus one for the raw-synthetic judge, which otherwise holds a candidate's
-    slot for its first minutes (on 2 cores the third hand candidate started 104 s after
-    the others, and its judge then ran alone with a core idle); 1 runs everything in turn."""
+    per seed) plus one for the raw-synthetic judge. In a candidate's slot the judge would
+    delay that candidate by its own length, and the late candidate's judge would then run
+    alone with the other cores idle. 1 runs everything in turn."""
     side_by_side = min(workers, seeds)
     return side_by_side + 1 if side_by_side > 1 else 1
 

@@ -99,9 +99,11 @@ class HandEstimator(nn.Module):
 
     def loss(self, outputs: list[torch.Tensor], target: torch.Tensor, uv: torch.Tensor,
              crop_size: int) -> torch.Tensor:
-        """Summed over the stacks: L1 of soft-argmax - joint (heatmap cells) plus the
-        cross-entropy from the target distributions (B, 14, H, H) to the predicted ones."""
-        if self.loss_kind == "mse":  # (B, 14, H, H) heatmaps against peak-1 Gaussians
+        """Summed over the stacks. "dsnt": L1 of soft-argmax - joint (heatmap cells) plus
+        the cross-entropy from the target distributions (B, 14, H, H) to the predicted
+        ones; "mse": the mean squared error of the (B, 14, H, H) outputs against the
+        peak-1 target heatmaps (uv and crop_size unused)."""
+        if self.loss_kind == "mse":
             return torch.stack([(out - target).pow(2).mean() for out in outputs]).sum()
         stride = crop_size / self.heatmap_size
         total = torch.zeros(())
