@@ -7,8 +7,8 @@ first part of the synthetic split, and scores it on the held-out rest of that sp
 (`--val`, the last images of the first `--n`). Synthetic labels only: no real image or
 label is read, so the figure may choose a setting (README, "Choosing without real
 labels"). `--preset` trains another of the family's presets than the params' one (one
-run per preset, compared by hand; name its `--out`). Writes
-experiments/results/<domain>_estimator_lr.json.
+run per preset, compared by hand). Writes experiments/results/<domain>_estimator_lr.json,
+or <domain>_estimator_lr_<preset>.json for another preset (the params' run is kept).
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--preset", default=None,
                         help="the estimator preset (default: train_estimator.<domain>.preset)")
     parser.add_argument("--out", type=Path, default=None,
-                        help=f"default: {RESULTS.as_posix()}/<domain>_estimator_lr.json")
+                        help=f"default: {RESULTS.as_posix()}/<domain>_estimator_lr.json "
+                             "(_<preset> before .json for another preset)")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     return parser.parse_args(argv)
 
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> dict:
         "lr": per_lr,
         "seconds": round(time.monotonic() - started, 1),
     }
-    return write_result(result, args.out, domain, "estimator_lr")
+    name = "estimator_lr" if preset == est.preset else f"estimator_lr_{preset}"
+    return write_result(result, args.out, domain, name)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from experiments import estimator_lr
+from experiments import common, estimator_lr
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,13 +51,16 @@ def test_refuses_a_held_out_part_as_large_as_the_split(tmp_path: Path,
                            "--params", str(_params(tmp_path, hand_shards))])
 
 
-def test_trains_the_preset_asked_and_records_it(tmp_path: Path, hand_shards: Path) -> None:
-    out = tmp_path / "paper.json"
+def test_trains_the_preset_asked_and_records_it(tmp_path: Path, hand_shards: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common, "RESULTS", tmp_path / "results")
     result = estimator_lr.main(["--domain", "hand", "--lrs", "0.01", "--val", "8",
                                 "--preset", "paper",
-                                "--params", str(_params(tmp_path, hand_shards)),
-                                "--out", str(out)])
+                                "--params", str(_params(tmp_path, hand_shards))])
     assert result["estimator"]["preset"] == "paper"
+    # beside the params' preset's result, not over it
+    written = tmp_path / "results" / "hand_estimator_lr_paper.json"
+    assert json.loads(written.read_text()) == result
     assert len(result["lr"]["0.01"]["per_seed"]) == 2
     with pytest.raises(ValueError, match="'no_such_preset'"):
         estimator_lr.main(["--domain", "hand", "--lrs", "0.01", "--val", "8",
