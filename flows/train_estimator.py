@@ -3,7 +3,8 @@ seed), trained side by side on a process pool (one torch thread each: on a small
 single-thread trainings outrun one two-thread training, and a result does not depend on
 how many run at once). Written once; the domain picks the estimator family. A training
 set whose data equal an earlier set's (the published `refined` corpus is one candidate's)
-gets that set's estimators, copied, not retrained.
+gets that set's estimators, copied, not retrained. A label-matched set (its
+`pseudo_labeler`) trains after the sets whose estimators pseudo-label its data.
 
 One stage trains every training set, because DVC cannot look a set's split up per domain
 inside a foreach: a new refiner therefore retrains the synthetic and real_oracle sets too.
@@ -29,22 +30,30 @@ from tasks.train_estimator import (
 
 @flow(name="train-estimator")
 def train_estimator_flow(cfg: TrainEstimator, domain: str) -> dict:
-    trained, copies, first_with = {}, {}, {}
-    for name, training_set in cfg.training_sets.items():
-        data = load_training_set(Path(cfg.shards_dir), training_set, cfg.max_train_samples,
-                                 domain)
-        # A set whose data and augmentation equal an earlier set's (the published refined
-        # corpus is one candidate's) reuses that set's estimators instead of retraining.
-        same_as = first_with.setdefault((training_data_digest(data), training_set.augment),
-                                        name)
-        if same_as != name:
-            copies[name] = same_as
-            continue
-        trained[name] = [train_one.submit(cfg, name, seed, data, domain)
-                         for seed in cfg.seeds]
-    records = {name: [f.result() for f in futures] for name, futures in trained.items()}
-    for name, same_as in copies.items():
-        records[name] = [copy_estimator(cfg, name, seed, same_as) for seed in cfg.seeds]
+    records, copies, first_with = {}, {}, {}
+    # Two rounds: a label-matched set needs its pseudo-labeler's estimators on disk first.
+    for matched in (False, True):
+        trained, copied = {}, {}
+        for name, training_set in cfg.training_sets.items():
+            if (training_set.pseudo_labeler is not None) != matched:
+                continue
+            data = load_training_set(Path(cfg.shards_dir), training_set,
+                                     cfg.max_train_samples, domain)
+            # A set whose data and settings equal an earlier set's (the published refined
+            # corpus is one candidate's) reuses that set's estimators, not retrained.
+            same_as = first_with.setdefault(
+                (training_data_digest(data), training_set.augment,
+                 training_set.pseudo_labeler), name)
+            if same_as != name:
+                copied[name] = same_as
+                continue
+            trained[name] = [train_one.submit(cfg, name, seed, data, domain)
+                             for seed in cfg.seeds]
+        records.update({name: [f.result() for f in futures]
+                        for name, futures in trained.items()})
+        for name, same_as in copied.items():
+            records[name] = [copy_estimator(cfg, name, seed, same_as) for seed in cfg.seeds]
+        copies.update(copied)
     summary = {name: training_summary(records[name]) for name in cfg.training_sets}
     for name, same_as in copies.items():
         summary[name]["same_estimators_as"] = same_as

@@ -5,7 +5,8 @@ The train / evaluate / report stages are written once; a domain's spec
 - gaze_regressor: (pitch, yaw) regression, errors in degrees (gaze/estimator.py);
 - heatmap_hourglass: joint heatmaps, errors in pixels at 224 scale (hand/estimator.py).
 
-`errors(model, images, labels)` returns one error per judged unit (an image for gaze,
+`predict(model, images)` returns the predicted labels (the pseudo-labels of label
+matching), `errors(model, images, labels)` one error per judged unit (an image for gaze,
 a joint for hand), `summary(errors)` the metrics written per training set (the
 domain's `metrics`), `cdf(errors, grid)` the percent of units within each threshold,
 for the error-curve plot (`cdf_column` names its threshold column).
@@ -28,12 +29,16 @@ if TYPE_CHECKING:
 class EstimatorFamily:
     name: str
     config_cls: type  # the family's frozen EstimatorConfig dataclass
-    train: Callable[..., nn.Module]  # (images, labels, config, log=None) -> model
+    # (images, labels, config, log=None, sample_weights=None) -> model
+    train: Callable[..., nn.Module]
     build: Callable[[str], nn.Module]  # preset -> freshly initialised model
     errors: Callable[[nn.Module, np.ndarray, np.ndarray], np.ndarray]
     summary: Callable[[np.ndarray], dict[str, float]]
     cdf: Callable[[np.ndarray, np.ndarray], np.ndarray]
     cdf_column: str  # the threshold column of the curve's CSV, e.g. "error_deg"
+    # (model, (N, ...) stored images) -> (N, ...) predicted labels, in the label vector's
+    # units (gaze: pitch, yaw radians; hand: joints' uv in crop pixels)
+    predict: Callable[[nn.Module, np.ndarray], np.ndarray]
 
     def config(self, **fields: Any) -> Any:
         return self.config_cls(**fields)

@@ -1,8 +1,9 @@
 """The downstream estimators' training loop, written once for every domain.
 
 Minibatches of `batch_size` indices drawn with replacement by a torch Generator seeded
-with cfg.seed; optional per-batch augmentation (simgan_core/augment.py) from a numpy
-Generator seeded with cfg.seed; Adam with an optional cosine schedule to 0 at `steps`.
+with cfg.seed (uniformly, or in proportion to per-sample weights: label matching,
+simgan_core/label_match.py); optional per-batch augmentation (simgan_core/augment.py)
+from a numpy Generator seeded with cfg.seed; Adam with an optional cosine schedule to 0 at `steps`.
 The domain brings its model, how stored images become network input, and its loss;
 on the CPU the same inputs and config give the same weights.
 """
@@ -55,11 +56,14 @@ def fit(model: nn.Module, images: np.ndarray, cfg: FitConfig,
         to_tensor: Callable[[np.ndarray], torch.Tensor],
         batch_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
         log: StepLog | None = None, device: torch.device | str = "cpu",
-        foreach: bool | None = None) -> nn.Module:
+        foreach: bool | None = None, sample_weights: np.ndarray | None = None) -> nn.Module:
     """Train `model` (already on `device`, in train mode) on (N, ...) stored images;
     `batch_loss(output, indices)` scores one batch against its labels. Returns the
-    model in eval mode. `foreach=True` fuses Adam's update over many small tensors."""
+    model in eval mode. `foreach=True` fuses Adam's update over many small tensors.
+    `sample_weights` ((N,), non-negative): draw each batch's samples in proportion to
+    them instead of uniformly."""
     batches = torch.Generator().manual_seed(cfg.seed)
+    draw_p = _draw_probabilities(sample_weights, len(images))
     aug_rng = np.random.default_rng(cfg.seed)
     # Without augmentation the whole set is converted once; with it, per batch.
     x = None if cfg.augment else to_tensor(images)
@@ -68,7 +72,9 @@ def fit(model: nn.Module, images: np.ndarray, cfg: FitConfig,
     sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
              if cfg.schedule == "cosine" else None)
     for step in range(cfg.steps):
-        idx = torch.randint(0, len(images), (cfg.batch_size,), generator=batches)
+        idx = (torch.randint(0, len(images), (cfg.batch_size,), generator=batches)
+               if draw_p is None else
+               torch.multinomial(draw_p, cfg.batch_size, replacement=True, generator=batches))
         if x is None:
             xb = to_tensor(augment_batch(images[idx.numpy()], aug_rng, cfg.augment_config))
         else:
@@ -83,3 +89,14 @@ def fit(model: nn.Module, images: np.ndarray, cfg: FitConfig,
         if log is not None:
             log(step, {"loss": loss.item(), "lr": float(lr)})
     return model.eval()
+
+
+def _draw_probabilities(sample_weights: np.ndarray | None, n: int) -> torch.Tensor | None:
+    """(N,) weights -> float64 draw probabilities; None stays None (uniform draws)."""
+    if sample_weights is None:
+        return None
+    w = np.asarray(sample_weights, dtype=np.float64)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError(f"sample_weights: need {n} finite non-negative weights, not all "
+                         f"zero; got shape {w.shape}")
+    return torch.from_numpy(w / w.sum())

@@ -130,6 +130,10 @@ class TrainingSet(Section):
 
     split: str  # synthetic | refined | candidates/refined_seed<k> | real_train
     augment: bool  # generic photometric augmentation (simgan_core/augment.py)
+    # Label matching (simgan_core/label_match.py): the training set, on the same split,
+    # whose same-seed estimator pseudo-labels the unlabeled real_train images and this
+    # set's images; batches are then drawn with weights that match the two. None: uniform.
+    pseudo_labeler: str | None = None
 
     @model_validator(mode="after")
     def _not_the_test_split(self) -> TrainingSet:
@@ -160,10 +164,34 @@ class EstimatorBudget(Section):
         return self
 
 
+def check_pseudo_labelers(training_sets: dict[str, TrainingSet]) -> None:
+    """ValueError naming the set whose pseudo_labeler is not another, unmatched training
+    set on the same split (its estimators must exist before the matched set trains)."""
+    for name, training_set in training_sets.items():
+        labeler = training_set.pseudo_labeler
+        if labeler is None:
+            continue
+        other = training_sets.get(labeler)
+        if other is None or labeler == name or other.pseudo_labeler is not None:
+            raise ValueError(f"training_sets.{name}.pseudo_labeler: {labeler!r} is not "
+                             "another training set without a pseudo_labeler of its own")
+        if other.split != training_set.split:
+            raise ValueError(f"training_sets.{name}.pseudo_labeler: {labeler!r} trains on "
+                             f"{other.split!r}, not on this set's {training_set.split!r}")
+        if training_set.split == "real_train":
+            raise ValueError(f"training_sets.{name}: real_train has real labels; "
+                             "matching them to pseudo-labels has no meaning")
+
+
 class TrainEstimator(EstimatorBudget):
     """What the train_estimator stage runs: a domain's budget and every training set."""
 
     training_sets: dict[str, TrainingSet]
+
+    @model_validator(mode="after")
+    def _labelers(self) -> TrainEstimator:
+        check_pseudo_labelers(self.training_sets)
+        return self
 
 
 class Evaluate(Section):
@@ -246,6 +274,12 @@ class Params(Section):
     report: dict[str, Report]
     ablations_gaze: AblationsGaze
     regenerate: Regenerate
+
+    @field_validator("training_sets")
+    @classmethod
+    def _labelers(cls, training_sets: dict[str, TrainingSet]) -> dict[str, TrainingSet]:
+        check_pseudo_labelers(training_sets)
+        return training_sets
 
     def unknown_domains(self, known: Iterable[str]) -> list[str]:
         """'section.domain' of every per-domain block whose domain is not in `known` (the

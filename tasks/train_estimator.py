@@ -25,6 +25,7 @@ from simgan_core.augment import AugmentConfig
 from simgan_core.domain import get_domain
 from simgan_core.estimator_family import estimator_family
 from simgan_core.image_source import domain_of_shards
+from tasks.label_matching import label_match_weights
 from tasks.params import TrainEstimator, TrainingSet
 from tasks.progress import Progress
 from tasks.splits import load_split
@@ -88,10 +89,19 @@ def train_one(cfg: TrainEstimator, name: str, seed: int, data: tuple, domain: st
     def log(step: int, values: dict[str, float]) -> None:
         progress.advance(1, note=f"loss {values['loss']:.4f}")
 
-    model = family.train(images, labels, config, log=log)
+    weights, matching = None, None
+    if training_set.pseudo_labeler is not None:  # its estimators were trained first
+        labeler, _ = load_estimator(estimator_path(Path(cfg.models_dir),
+                                                   training_set.pseudo_labeler, seed))
+        weights, matching = label_match_weights(labeler, training_set.pseudo_labeler, images,
+                                                Path(cfg.shards_dir), cfg.max_train_samples,
+                                                domain)
+    model = family.train(images, labels, config, log=log, sample_weights=weights)
     record = {"domain": domain, "training_set": name, "split": training_set.split,
               "n_train": len(images),
               "train_keys_sha256": hashlib.sha256("\n".join(keys).encode()).hexdigest()}
+    if matching is not None:
+        record["label_matching"] = matching
     save_estimator(estimator_path(Path(cfg.models_dir), name, seed), model, config, record)
     return record
 
@@ -128,4 +138,7 @@ def training_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"training_set": records[0]["training_set"], "split": records[0]["split"],
             "n_train": records[0]["n_train"], "seeds": len(records),
             # the distinct hashes of the seeds' training keys: one when they all saw the same
-            "train_keys_sha256": sorted({r["train_keys_sha256"] for r in records})}
+            "train_keys_sha256": sorted({r["train_keys_sha256"] for r in records}),
+            # label matching, per seed (each seed's pseudo-labeler is its own estimator)
+            **({"label_matching": [r["label_matching"] for r in records]}
+               if "label_matching" in records[0] else {})}

@@ -137,8 +137,8 @@ class EstimatorConfig:
 
 
 def train_estimator(images: np.ndarray, pitchyaw: np.ndarray, cfg: EstimatorConfig,
-                    log: StepLog | None = None, device: torch.device | str = "cpu"
-                    ) -> GazeEstimator:
+                    log: StepLog | None = None, device: torch.device | str = "cpu",
+                    sample_weights: np.ndarray | None = None) -> GazeEstimator:
     """Fit (N, H, W) uint8 images to (N, 2) (pitch, yaw) radians; returns the model in
     eval mode.
 
@@ -146,6 +146,7 @@ def train_estimator(images: np.ndarray, pitchyaw: np.ndarray, cfg: EstimatorConf
     cfg.seed; the weights are initialised from cfg.seed without touching torch's global
     generator. On the CPU the same inputs and config give the same weights. `log(step,
     values)` is called after every step with the batch loss and the learning rate used.
+    `sample_weights` ((N,)): batches drawn in proportion to them (label matching).
     """
     _check_labelled(images, pitchyaw)
     with torch.random.fork_rng(devices=[]):  # seeded init, global generator left as it was
@@ -154,7 +155,8 @@ def train_estimator(images: np.ndarray, pitchyaw: np.ndarray, cfg: EstimatorConf
     model.to(device).train()
     y = model.targets(pitchyaw)  # (N, 2) or (N, 3)
     return fit(model, images, cfg, images_to_tensor,
-               lambda out, idx: model.loss(out, y[idx].to(device)), log, device)
+               lambda out, idx: model.loss(out, y[idx].to(device)), log, device,
+               sample_weights=sample_weights)
 
 
 @torch.no_grad()

@@ -31,7 +31,7 @@ def _estimator() -> EstimatorFamily:
 
     return EstimatorFamily("gaze_regressor", g.EstimatorConfig, g.train_estimator,
                            g.build_estimator, g.angular_errors_deg, g.error_summary,
-                           g.error_cdf, "error_deg")
+                           g.error_cdf, "error_deg", g.predict_pitchyaw)
 
 
 # (field, type, meaning with units) of the annotation JSON, top level first: the

@@ -162,15 +162,16 @@ def _joints(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def train_estimator(images: np.ndarray, joints_uv: np.ndarray, cfg: EstimatorConfig,
-                    log: StepLog | None = None, device: torch.device | str = "cpu"
-                    ) -> HandEstimator:
+                    log: StepLog | None = None, device: torch.device | str = "cpu",
+                    sample_weights: np.ndarray | None = None) -> HandEstimator:
     """Fit (N, S, S) uint16 depth crops to their joints ((N, 28) or (N, 14, 2) crop
     pixels); returns the model in eval mode.
 
     Seeded like the gaze estimator: batches from a torch Generator, augmentation from a
     numpy Generator, weights from cfg.seed, torch's global generator left untouched;
     on the CPU the same inputs and config give the same weights. `log(step, values)`
-    gets the batch loss and the learning rate after every step.
+    gets the batch loss and the learning rate after every step; `sample_weights` ((N,))
+    draw the batches in proportion to them (label matching).
     """
     uv = _joints(images, joints_uv)
     with torch.random.fork_rng(devices=[]):
@@ -182,7 +183,8 @@ def train_estimator(images: np.ndarray, joints_uv: np.ndarray, cfg: EstimatorCon
     uv_t = torch.from_numpy(uv).float()  # (N, 14, 2) crop pixels
     return fit(model, images, cfg, images_to_tensor,
                lambda out, idx: model.loss(out, y[idx].to(device), uv_t[idx].to(device), crop),
-               log, device, foreach=True)  # one fused update over the many small tensors
+               log, device, foreach=True,  # one fused update over the many small tensors
+               sample_weights=sample_weights)
 
 
 def _decode(model: HandEstimator, last: torch.Tensor, crop_size: int) -> torch.Tensor:

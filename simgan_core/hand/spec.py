@@ -31,7 +31,7 @@ def _estimator() -> EstimatorFamily:
 
     return EstimatorFamily("heatmap_hourglass", h.EstimatorConfig, h.train_estimator,
                            h.build_estimator, h.joint_errors_px, pck_summary, pck_curve,
-                           "error_px")
+                           "error_px", h.predict_joints_uv)
 
 
 # (field, type, meaning with units) of the annotation JSON, top level first: the
