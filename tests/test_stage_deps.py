@@ -144,3 +144,24 @@ def test_a_removed_dep_is_caught() -> None:
 def test_a_deferred_import_counts() -> None:
     """Imports inside functions run too (tasks defer GX and wids this way)."""
     assert "tasks/validate_manifest.py" in stage_code("flows.ingest_gaze")
+
+
+def stage_names(dvc: dict, params: dict) -> set[str]:
+    """Every stage name dvc.yaml defines: a plain stage's, and `name@key` per key of a
+    foreach stage's params section."""
+    return {name if domain is None else f"{name}@{domain}"
+            for name, runs in _stage_runs(dvc, params).items() for domain, _ in runs}
+
+
+def stale_lock_entries(lock: dict, dvc: dict, params: dict) -> list[str]:
+    """dvc.lock entries of stages dvc.yaml no longer defines (DVC keeps them: a renamed
+    or removed stage's hashes would otherwise sit in the lock file as if current)."""
+    return sorted(set(lock["stages"]) - stage_names(dvc, params))
+
+
+def test_the_lock_file_records_only_stages_that_exist() -> None:
+    lock = yaml.safe_load((REPO_ROOT / "dvc.lock").read_text(encoding="utf-8"))
+    assert stale_lock_entries(lock, _dvc_yaml(), _params()) == []
+    renamed = copy.deepcopy(lock)
+    renamed["stages"]["evaluate_gaze"] = renamed["stages"]["evaluate@gaze"]
+    assert stale_lock_entries(renamed, _dvc_yaml(), _params()) == ["evaluate_gaze"]
