@@ -20,10 +20,15 @@ HAND_COLUMNS = (
     "key", "shard", "split", "source_file", "frame", "kinect", "center_u", "center_v",
     "center_d", "uv_min", "uv_max", "xyz_z_min", "valid_fraction", "image_mean", "image_std",
 )
-# A 300 mm cube around the palm centre holds a hand in almost every pose; a fingertip
-# may leave it in a few (stretched fingers): a systematic error (a swapped axis, a
-# wrong joint order) moves most joints out and fails.
-JOINTS_INSIDE_MOSTLY = 0.98
+# A 300 mm cube around the palm centre holds a hand in most poses; a stretched fingertip
+# may leave it, by a little: no joint of any crop may be further out than a quarter of the
+# crop (75 mm of the cube, more than a finger reaches beyond it), and in at least 90 % of
+# the crops every joint is inside. A systematic error (a unit or scale slip, a wrong
+# centre) sends joints far out, or most crops' joints out, and fails. (The inside share
+# was 98 % until another draw of the stand-in camera's scenes put 2.7 % of real_test's
+# crops' fingertips up to 1.6 px outside: valid hands, refused.)
+JOINT_MARGIN = 0.25  # of the crop side
+JOINTS_INSIDE_MOSTLY = 0.9
 MAX_DEPTH_MM = 10_000.0  # Kinect range: beyond is a unit error (m vs mm)
 _STORED_MAX = 65535.0  # uint16 back of the cube
 
@@ -36,6 +41,9 @@ def _hand_expectations(gx: Any, df: pd.DataFrame, *, min_count: int, split: str,
     out += [E.ExpectColumnToExist(column=c) for c in HAND_COLUMNS if c not in present]
     out += [E.ExpectColumnValuesToNotBeNull(column=c) for c in df.columns]
     size = float(crop_size)
+    out += [E.ExpectColumnValuesToBeBetween(column=c, min_value=-JOINT_MARGIN * size,
+                                            max_value=(1.0 + JOINT_MARGIN) * size)
+            for c in ("uv_min", "uv_max") if c in present]
     bounds: dict[str, dict[str, Any]] = {
         "uv_min": {"min_value": 0.0, "max_value": size, "mostly": JOINTS_INSIDE_MOSTLY},
         "uv_max": {"min_value": 0.0, "max_value": size, "mostly": JOINTS_INSIDE_MOSTLY},

@@ -58,3 +58,23 @@ def test_good_manifests_pass_and_corruptions_are_named(tmp_path: Path) -> None:
         ("all_splits", "expect_column_values_to_be_unique", "key"),
     }, report.summary()
     assert "splits involved: real_test, real_train" in report.summary()
+
+
+def test_a_fingertip_a_little_outside_passes_and_a_far_one_fails(tmp_path: Path) -> None:
+    """A few crops with a joint just outside are valid hands; one joint a quarter of the
+    crop out, or most crops' joints out, is a broken crop."""
+    mins = {"synthetic": 10, "real_train": 10, "real_test": 10}
+    near = _good()
+    near["real_test"].loc[0, "uv_min"] = -1.6  # 1 of 12 crops: a stretched fingertip
+    report = validate_hand_manifests(near, min_counts=mins, crop_size=S,
+                                     docs_dir=tmp_path / "near")
+    assert report.success, report.summary()
+
+    far = _good()
+    far["synthetic"].loc[0, "uv_min"] = -0.3 * S  # one crop, far out: fails on its own
+    far["real_train"]["uv_min"] = far["real_train"]["uv_min"] - 25.0  # most crops, a bit out
+    report = validate_hand_manifests(far, min_counts=mins, crop_size=S,
+                                     docs_dir=tmp_path / "far")
+    failed = {(r.split, r.column) for r in report.failures()}
+    assert failed == {("synthetic", "uv_min"), ("real_train", "uv_min")}, report.summary()
+    assert "-19.2" in report.summary()
