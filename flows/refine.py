@@ -55,7 +55,7 @@ def refine_corpus(cfg: Refine, domain: str, model_file: Path, output_split: str,
     validate_refined(assembled["manifest"], assembled["per_shard"],
                      shards_dir / SOURCE_SPLIT / MANIFEST_NAME,
                      docs if output_split == OUTPUT_SPLIT else docs / output_split,
-                     require_toward_real)
+                     assembled["stats"]["real_std"], require_toward_real)
     publish_refined(assembled["staging"], shards_dir, plan)
     return refine_metrics(plan, assembled, sum(resumed for _, resumed in done), seconds)
 

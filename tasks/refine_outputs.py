@@ -25,6 +25,12 @@ from tasks.refine import SOURCE_SPLIT, RefinePlan, link_or_copy, shard_stats
 from tasks.validate_manifest import ExpectationRow, ValidationReport, run_suites
 
 CARD_NAME = "README.md"
+# How far a shard's mean image statistics may move AWAY from real_train's, as a share of
+# the real images' own pixel spread (real_std), before the refiner is called broken. A
+# refiner that matches texture on a corpus whose global level is already near real's can
+# nudge that level either way by a little (hands on another draw of the stand-in: 60
+# stored units of a 12 600-unit spread); an inverted or rescaled output moves it by far more.
+TOWARD_REAL_TOLERANCE = 0.05
 
 
 def _real_image_stats(shards_dir: Path) -> tuple[float, float]:
@@ -73,11 +79,11 @@ def assemble_refined(plan: RefinePlan, infos: Sequence[ShardInfo], shards_dir: P
 def _refined_expectations(gx: Any, name: str, df: pd.DataFrame, source_count: int,
                           source_keys: list[str], toward_real: bool) -> list[Any]:
     E = gx.expectations
-    if name == "per_shard":  # image statistics moved from synthetic toward real_train
+    if name == "per_shard":  # image statistics moved toward real_train, or hardly away
         out = [E.ExpectColumnValuesToNotBeNull(column=c) for c in df.columns]
         if toward_real:
-            out.append(E.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="dist_source_to_real", column_B="dist_refined_to_real"))
+            out.append(E.ExpectColumnValuesToBeBetween(
+                column="moved_away_from_real", max_value=float(df["tolerance"].iloc[0])))
         return out
     out: list[Any] = [E.ExpectTableRowCountToEqual(value=source_count)]
     out += [E.ExpectColumnValuesToNotBeNull(column=c) for c in df.columns]
@@ -91,11 +97,15 @@ def _refined_expectations(gx: Any, name: str, df: pd.DataFrame, source_count: in
 
 @task(name="validate-refined", cache_policy=NO_CACHE)
 def validate_refined(manifest: pd.DataFrame, per_shard: pd.DataFrame, source_manifest: Path,
-                     docs_dir: Path, toward_real: bool = True) -> str:
+                     docs_dir: Path, real_std: float, toward_real: bool = True) -> str:
     """GX on the refined manifest and per-shard statistics; raise with a readable
-    summary when an expectation fails (Data Docs in docs_dir either way)."""
+    summary when an expectation fails (Data Docs in docs_dir either way). toward_real:
+    no shard's distance to real_train's image statistics may grow by more than
+    TOWARD_REAL_TOLERANCE x real_std (stored-pixel units)."""
     source_keys = pd.read_parquet(source_manifest, columns=["key"])["key"].tolist()
-    frames = {"refined": manifest, "per_shard": per_shard}
+    frames = {"refined": manifest, "per_shard": per_shard.assign(
+        moved_away_from_real=per_shard.dist_refined_to_real - per_shard.dist_source_to_real,
+        tolerance=TOWARD_REAL_TOLERANCE * real_std)}
 
     def build(gx: Any, name: str, df: pd.DataFrame) -> list[Any]:
         return _refined_expectations(gx, name, df, len(source_keys), source_keys, toward_real)

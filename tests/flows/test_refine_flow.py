@@ -85,7 +85,7 @@ def test_validation_failure_publishes_nothing(
                            for s in iter_samples(sorted((refine_inputs / "shards" / "synthetic")
                                                         .glob("*.tar")))])
     synthetic.to_parquet(refine_inputs / "shards" / "real_train" / "manifest.parquet")
-    with pytest.raises(Exception, match="dist_source_to_real"):
+    with pytest.raises(Exception, match="moved_away_from_real"):
         run(refine_params(refine_inputs), "gaze")
     assert not (refine_inputs / "shards" / "refined").exists()
     assert (refine_inputs / "docs" / "index.html").is_file()  # the Data Docs say why
