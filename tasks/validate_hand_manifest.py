@@ -24,9 +24,8 @@ HAND_COLUMNS = (
 # may leave it, by a little: no joint of any crop may be further out than a quarter of the
 # crop (75 mm of the cube, more than a finger reaches beyond it), and in at least 90 % of
 # the crops every joint is inside. A systematic error (a unit or scale slip, a wrong
-# centre) sends joints far out, or most crops' joints out, and fails. (The inside share
-# was 98 % until another draw of the stand-in camera's scenes put 2.7 % of real_test's
-# crops' fingertips up to 1.6 px outside: valid hands, refused.)
+# centre) sends joints far out, or most crops' joints out, and fails. A sound corpus can
+# hold a few per cent of crops with a fingertip a pixel or two outside.
 JOINT_MARGIN = 0.25  # of the crop side
 JOINTS_INSIDE_MOSTLY = 0.9
 MAX_DEPTH_MM = 10_000.0  # Kinect range: beyond is a unit error (m vs mm)
