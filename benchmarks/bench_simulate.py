@@ -1,6 +1,6 @@
 """Simulator throughput with 2 processes: UnityEyes images/s and stand-in MPIIGaze crops/s.
 
-End to end, as the simulate stage runs: worker start-up ('spawn'), sampling, rendering,
+End to end, as the simulate@gaze stage runs: worker start-up ('spawn'), sampling, rendering,
 encoding (JPEG + JSON / .mat), atomic writes and the final flush, into a temp folder.
 The CPU time the workers used per item (user + system) comes with each figure: on a
 shared VM the wall-clock rate moves with the neighbours, the CPU cost much less.

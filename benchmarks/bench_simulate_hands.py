@@ -1,12 +1,12 @@
 """Hand simulator throughput with 2 processes: synthetic NYU renders and stand-in Kinect
 frames per second.
 
-End to end, as the simulate stages run: worker start-up ('spawn'), sampling, ray-cast
+End to end, as the simulate@hand stage runs: worker start-up ('spawn'), sampling, ray-cast
 rendering (and the sensor model), PNG encoding, writes, joint_data.mat and the final
 flush, into a temp folder. The CPU time the workers used per frame (user + system)
 comes with each figure: on a shared VM the wall-clock rate moves with the neighbours,
-the CPU cost much less. Targets: the default sizes (params.yaml: 6000 synthetic, 3000
-stand-in frames) in 60 s on 2 cores.
+the CPU cost much less. Targets: the default sizes (params.yaml simulate.hand: 6000
+synthetic, 3000 stand-in frames) in 60 s on 2 cores.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ def _render_gaze(params: Params, start: int, n: int) -> tuple[np.ndarray, np.nda
 
 
 def _render_hand(params: Params, start: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    ingest = params.ingest_hand
+    ingest = params.ingest.hand
     return perfect_refined_hand(n, RENDER_SEED, ingest.crop_size, ingest.cube_mm, start)
 
 

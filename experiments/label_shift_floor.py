@@ -41,7 +41,7 @@ def _gaze_views(params: Params, start: int, n: int) -> Views:
 
 
 def _hand_views(params: Params, start: int, n: int) -> Views:
-    ingest = params.ingest_hand
+    ingest = params.ingest.hand
     return paired_hand_views(n, PAIR_SEED, ingest.crop_size, ingest.cube_mm, start)
 
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
     change = float(np.abs(dom.to_unit(stand_in) - dom.to_unit(synthetic)).mean())
     # The stage's judge and figures, with the stand-in's view in the place of R(x); the
     # hand figures convert by the crop cube that every hand annotation carries.
-    annotations = [{"cube_mm": params.ingest_hand.cube_mm}]
+    annotations = [{"cube_mm": params.ingest.hand.cube_mm}]
     perfect = dom.label_shift(dom, synthetic, labels, annotations, stand_in, change,
                               cfg.regressor_steps)
     key = dom.shift_metric

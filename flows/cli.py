@@ -1,6 +1,7 @@
 """The `simgan` command line: the human entry point and every DVC stage's cmd.
 
     simgan run STAGE [--domain D]    run one DVC stage's flow with params.yaml
+                                     (simulate, ingest, train-refiner, ...: --domain)
     simgan simulate eyes ...         render UnityEyes-format synthetic eyes
     simgan simulate real-eyes ...    write the stand-in real camera (MPIIGaze layout)
     simgan simulate hands ...        render synthetic hand depth (NYU synthdepth layout)
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -39,19 +41,14 @@ app.add_typer(server_app, name="server")
 
 # stage name -> (flow module with a `run(cfg)` entry point, params section)
 STAGES: dict[str, tuple[str, str]] = {
-    "simulate-eyes": ("flows.simulate_eyes", "simulate_eyes"),
-    "simulate-real-eyes": ("flows.simulate_real_eyes", "simulate_real_eyes"),
-    "simulate-hands": ("flows.simulate_hands", "simulate_hands"),
-    "simulate-real-hands": ("flows.simulate_real_hands", "simulate_real_hands"),
-    "ingest-gaze": ("flows.ingest_gaze", "ingest_gaze"),
-    "ingest-hand": ("flows.ingest_hand", "ingest_hand"),
     "domain-gap-gaze": ("flows.domain_gap_gaze", "domain_gap_gaze"),
-    "simulate-images": ("flows.simulate_images", "simulate_images"),
-    "ingest-images": ("flows.ingest_images", "ingest_images"),
 }
 # The stages written once for every domain (`simgan run STAGE --domain NAME`): stage name
 # -> (flow module with a `run(cfg, domain)` entry point, params section keyed by domain)
 DOMAIN_STAGES: dict[str, tuple[str, str]] = {
+    "simulate": ("flows.simulate", "simulate"),
+    "ingest": ("flows.ingest", "ingest"),
+    "ingest-unlabeled": ("flows.ingest", "ingest_unlabeled"),  # no real_test: its own outs
     "train-refiner": ("flows.train_refiner", "train_refiner"),
     "refine": ("flows.refine", "refine"),
     "train-estimator": ("flows.train_estimator", "train_estimator"),
@@ -67,18 +64,38 @@ DaskOption = Annotated[str | None, typer.Option(
 
 
 def _run_flow(module: str, cfg: object, domain: str | None = None) -> None:
-    """Point at a Prefect API, import the flow module, run it (with the domain, for a
-    stage written once for every domain); a failure exits 1 with its message (the flow's
-    log has the traceback)."""
+    """Run the flow module's `run` (with the domain, for a stage written once for every
+    domain) through `_run_entry`."""
+    def entry() -> object:
+        run_fn = importlib.import_module(module).run
+        return run_fn(cfg) if domain is None else run_fn(cfg, domain)
+
+    _run_entry(module.rsplit(".", 1)[-1], entry)
+
+
+def _simulate(domain: str, role: str, cfg: object, workers: int,
+              dask_address: str | None) -> None:
+    """One of a domain's simulators (flows/simulate.py), outside the pipeline's params."""
+    def entry() -> object:
+        from flows.simulate import run_simulators
+
+        return run_simulators(domain, {role: cfg}, workers, dask_address)
+
+    _run_entry(f"simulate {domain} {role}", entry)
+
+
+def _run_entry(label: str, entry: Callable[[], object]) -> None:
+    """Point at a Prefect API, then call `entry` (imports happen after: Prefect reads its
+    settings on import); a failure exits 1 with its message (the flow's log has the
+    traceback)."""
     from flows.local_server import ensure_prefect_api
 
     set_offline_env()
     ensure_prefect_api()
-    entry = importlib.import_module(module).run
     try:
-        entry(cfg) if domain is None else entry(cfg, domain)
+        entry()
     except Exception as err:
-        typer.echo(f"error: {module.rsplit('.', 1)[-1]} failed: {err}", err=True)
+        typer.echo(f"error: {label} failed: {err}", err=True)
         raise typer.Exit(1) from None
 
 
@@ -134,8 +151,8 @@ def simulate_eyes(
     from tasks.params_sources import SimulateEyes
 
     cfg = SimulateEyes(out_dir=str(out), n=n, seed=seed, width=width, height=height,
-                       jpeg_quality=jpeg_quality, workers=workers, dask_address=dask_address)
-    _run_flow("flows.simulate_eyes", cfg)
+                       jpeg_quality=jpeg_quality)
+    _simulate("gaze", "synthetic", cfg, workers, dask_address)
 
 
 @simulate_app.command("real-eyes")
@@ -151,8 +168,8 @@ def simulate_real_eyes(
     from tasks.params_sources import SimulateRealEyes
 
     cfg = SimulateRealEyes(out_dir=str(out), subjects=subjects, per_subject=per_subject,
-                           seed=seed, workers=workers, dask_address=dask_address)
-    _run_flow("flows.simulate_real_eyes", cfg)
+                           seed=seed)
+    _simulate("gaze", "real", cfg, workers, dask_address)
 
 
 @simulate_app.command("hands")
@@ -166,9 +183,8 @@ def simulate_hands(
     """Render synthetic hand depth: OUT/train/synthdepth_1_NNNNNNN.png + joint_data.mat."""
     from tasks.params_sources import SimulateHands
 
-    cfg = SimulateHands(out_dir=str(out), n=n, seed=seed, workers=workers,
-                        dask_address=dask_address)
-    _run_flow("flows.simulate_hands", cfg)
+    cfg = SimulateHands(out_dir=str(out), n=n, seed=seed)
+    _simulate("hand", "synthetic", cfg, workers, dask_address)
 
 
 @simulate_app.command("real-hands")
@@ -184,9 +200,8 @@ def simulate_real_hands(
     """Write the stand-in real Kinect: OUT/{train,test}/depth_1_NNNNNNN.png + joint_data.mat."""
     from tasks.params_sources import SimulateRealHands
 
-    cfg = SimulateRealHands(out_dir=str(out), n=n, test_fraction=test_fraction, seed=seed,
-                            workers=workers, dask_address=dask_address)
-    _run_flow("flows.simulate_real_hands", cfg)
+    cfg = SimulateRealHands(out_dir=str(out), n=n, test_fraction=test_fraction, seed=seed)
+    _simulate("hand", "real", cfg, workers, dask_address)
 
 
 def _params(path: Path) -> Params:

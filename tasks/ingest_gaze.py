@@ -8,7 +8,7 @@ So shard contents never depend on the number of workers. A chunk holds at most
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +26,11 @@ from simgan_core.gaze.records import MPIIGazeRecord, UnityEyesRecord
 from simgan_core.gaze.unityeyes_reader import iter_unityeyes, list_unityeyes
 from simgan_core.ingest_records import CanonicalSample, Quarantined, Skipped
 from simgan_core.shards import shard_name
+from tasks.gather import gather
 from tasks.ingest_chunks import ChunkResult, relative_to_source, write_chunk
 from tasks.ingest_outputs import passed_or_raise
+from tasks.ingest_source import IngestSource
+from tasks.params_sources import IngestGaze
 
 
 def _canonical_unityeyes(items: Iterable, out_hw: tuple[int, int], root: str
@@ -143,3 +146,34 @@ def validate_gaze_manifests(manifests: dict[str, pd.DataFrame], min_samples: dic
                                 max_abs_pitch_deg=max_abs_pitch_deg,
                                 max_abs_yaw_deg=max_abs_yaw_deg, docs_dir=docs_dir)
     return passed_or_raise(report, "gaze", docs_dir, len(manifests))
+
+
+def ingest_source(cfg: IngestGaze) -> IngestSource:
+    """Gaze's ingest: UnityEyes chunks (synthetic) and MPIIGaze subjects (real_train,
+    real_test), at cfg's crop size."""
+    out_hw = (cfg.image_height, cfg.image_width)
+
+    def shard_tasks(plan: IngestPlan, staging: Mapping[str, str]) -> list[ChunkResult]:
+        synthetic = [
+            ingest_unityeyes_chunk.submit(cfg.synthetic_dir, stems, staging["synthetic"], i,
+                                          out_hw, cfg.max_head_angle_deg)
+            for i, stems in enumerate(plan.unityeyes_chunks)
+        ]
+        real = [
+            ingest_mpiigaze_subject.submit(cfg.real_dir, subject, split, staging[split],
+                                           out_hw, cfg.shard_maxcount,
+                                           cfg.use_evaluation_subset)
+            for subject, split in plan.subjects
+        ]
+        done = gather([*synthetic, *real], "ingest-gaze", "shard tasks")
+        return done[:len(synthetic)] + [r for subject in done[len(synthetic):] for r in subject]
+
+    return IngestSource(
+        splits=("synthetic", "real_train", "real_test"),
+        plan=lambda: plan_gaze_ingest(cfg.synthetic_dir, cfg.real_dir, cfg.shard_maxcount,
+                                      cfg.test_subjects, cfg.use_evaluation_subset),
+        shard_tasks=shard_tasks,
+        roots={"unityeyes": cfg.synthetic_dir, "mpiigaze": cfg.real_dir},
+        validate=lambda manifests, docs_dir: validate_gaze_manifests(
+            manifests, cfg.min_samples, out_hw, cfg.max_abs_pitch_deg, cfg.max_abs_yaw_deg,
+            docs_dir))

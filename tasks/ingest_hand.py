@@ -15,7 +15,7 @@ shard contents never depend on the number of workers.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +36,11 @@ from simgan_core.hand.nyu_reader import (
 )
 from simgan_core.ingest_records import CanonicalSample, FormatError, Quarantined
 from simgan_core.shards import shard_name
+from tasks.gather import gather
 from tasks.ingest_chunks import ChunkResult, write_chunk
 from tasks.ingest_outputs import passed_or_raise
+from tasks.ingest_source import IngestSource
+from tasks.params_sources import IngestHand
 
 KINECT = 1  # the front view, as in the public hand-pose work
 
@@ -192,3 +195,22 @@ def validate_hand_manifests(manifests: dict, min_samples: dict[str, int], crop_s
 
     report = validate(manifests, min_counts=min_samples, crop_size=crop_size, docs_dir=docs_dir)
     return passed_or_raise(report, "hand", docs_dir, len(manifests))
+
+
+def ingest_source(cfg: IngestHand) -> IngestSource:
+    """The hand's ingest: NYU-layout frames of three split folders, cropped around the
+    palm at cfg's cube and size."""
+
+    def shard_tasks(plan: HandIngestPlan, staging: Mapping[str, str]) -> list[ChunkResult]:
+        return gather([ingest_hand_chunk.submit(chunk, staging[chunk.source.split],
+                                                cfg.cube_mm, cfg.crop_size)
+                       for chunk in plan.chunks], "ingest-hand", "shard tasks")
+
+    return IngestSource(
+        splits=("synthetic", "real_train", "real_test"),
+        plan=lambda: plan_hand_ingest(cfg.synthetic_dir, cfg.real_dir, cfg.shard_maxcount),
+        shard_tasks=shard_tasks,
+        roots={"nyu_synthdepth": cfg.synthetic_dir, "nyu_depth": cfg.real_dir},
+        validate=lambda manifests, docs_dir: validate_hand_manifests(
+            manifests, cfg.min_samples, cfg.crop_size, docs_dir),
+        extra_metrics={"crop_size": cfg.crop_size, "cube_mm": cfg.cube_mm})

@@ -8,6 +8,7 @@ position in the sorted file list) decodes, fits and writes one shard.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,11 @@ from prefect.cache_policies import NO_CACHE
 from simgan_core.images.folder_reader import FolderItem, canonical_samples, plan_folder
 from simgan_core.images.spec import IMAGES
 from simgan_core.shards import shard_name
+from tasks.gather import gather
 from tasks.ingest_chunks import ChunkResult, write_chunk
 from tasks.ingest_outputs import passed_or_raise
+from tasks.ingest_source import IngestSource
+from tasks.params_sources import IngestImages
 
 SOURCES = {"synthetic": "user_synthetic", "real_train": "user_real"}  # split -> source
 
@@ -101,3 +105,22 @@ def validate_images_manifests(manifests: dict[str, pd.DataFrame], min_samples: d
 
     report = validate_split_manifests(manifests, min_samples, split_suite, docs_dir)
     return passed_or_raise(report, IMAGES.name, docs_dir, len(manifests))
+
+
+def ingest_source(cfg: IngestImages) -> IngestSource:
+    """The images domain's ingest: two splits (synthetic, real_train: no estimator, so no
+    real_test), each image fitted to cfg's size."""
+    out_hw = (cfg.image_height, cfg.image_width)
+
+    def shard_tasks(plan: ImagesIngestPlan, staging: Mapping[str, str]) -> list[ChunkResult]:
+        return gather([ingest_images_chunk.submit(chunk, staging[chunk.split], cfg.fit, out_hw)
+                       for chunk in plan.chunks], "ingest-images", "shard tasks")
+
+    return IngestSource(
+        splits=("synthetic", "real_train"),
+        plan=lambda: plan_images_ingest(cfg.synthetic_dir, cfg.real_dir, cfg.shard_maxcount),
+        shard_tasks=shard_tasks,
+        roots={SOURCES["synthetic"]: cfg.synthetic_dir, SOURCES["real_train"]: cfg.real_dir},
+        validate=lambda manifests, docs_dir: validate_images_manifests(
+            manifests, cfg.min_samples, docs_dir),
+        extra_metrics={"fit": cfg.fit, "image_hw": [cfg.image_height, cfg.image_width]})

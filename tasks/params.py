@@ -1,7 +1,7 @@
 """The one params schema, mirroring params.yaml section by section.
 
 Strict: an unknown key, a missing key or a value of the wrong type is an error at
-start-up whose message names the key (e.g. `ingest_gaze.max_bad_fraction`).
+start-up whose message names the key (e.g. `ingest.gaze.max_bad_fraction`).
 Paths are relative to the repository root (where `dvc repro` runs).
 """
 
@@ -17,16 +17,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from tasks.params_base import LearningRate, PositiveInt, Section, WorkerCount
 from tasks.params_file import read_sections, schema_error
-from tasks.params_sources import (
-    IngestGaze,
-    IngestHand,
-    IngestImages,
-    SimulateEyes,
-    SimulateHands,
-    SimulateImages,
-    SimulateRealEyes,
-    SimulateRealHands,
-)
+from tasks.params_sources import Ingest, IngestUnlabeled, Simulate
 
 
 class DomainGapGaze(Section):
@@ -251,20 +242,22 @@ class Regenerate(Section):
         return value
 
 
-# The stages after ingest are written once and run per domain: their sections map a
-# domain name (simgan_core.domain.DOMAIN_PACKAGES) to that domain's settings.
-PER_DOMAIN = ("train_refiner", "refine", "train_estimator", "evaluate", "report")
+# The stages written once and run per domain: their sections map a domain name
+# (simgan_core.domain.DOMAIN_PACKAGES) to that domain's settings.
+PER_DOMAIN = ("simulate", "ingest", "ingest_unlabeled", "train_refiner", "refine",
+              "train_estimator", "evaluate", "report")
+
+
+def _blocks(section: Section | dict[str, Section]) -> dict[str, Section]:
+    """domain -> block, for a section keyed by domain (a dict, or the sources' sections
+    whose fields are the domains: tasks/params_sources.py)."""
+    return dict(section) if isinstance(section, Section) else section
 
 
 class Params(Section):
-    simulate_eyes: SimulateEyes
-    simulate_real_eyes: SimulateRealEyes
-    simulate_hands: SimulateHands
-    simulate_real_hands: SimulateRealHands
-    ingest_gaze: IngestGaze
-    ingest_hand: IngestHand
-    simulate_images: SimulateImages
-    ingest_images: IngestImages
+    simulate: Simulate
+    ingest: Ingest
+    ingest_unlabeled: IngestUnlabeled
     domain_gap_gaze: DomainGapGaze
     train_refiner: dict[str, TrainRefiner]
     refine: dict[str, Refine]
@@ -286,12 +279,12 @@ class Params(Section):
         registry, simgan_core.domain.DOMAIN_PACKAGES: checked by the command line, so that this
         module, which every stage imports, does not import the domains' code)."""
         return [f"{section}.{name}" for section in PER_DOMAIN
-                for name in getattr(self, section) if name not in set(known)]
+                for name in _blocks(getattr(self, section)) if name not in set(known)]
 
     def stage_config(self, section: str, domain: str) -> Section:
         """One per-domain stage's settings (the estimators' with every training set); an
         error naming the section when it has no block for the domain."""
-        block = getattr(self, section)
+        block = _blocks(getattr(self, section))
         if domain not in block:
             raise ValueError(f"params: {section} has no block for domain {domain!r} "
                              f"(it has {sorted(block)})")

@@ -1,5 +1,11 @@
-"""The params sections of the stages that bring data in: the simulators (the default
-run's stand-ins) and each domain's ingest. Part of the one schema (tasks/params.py)."""
+"""The params sections of the stages that bring data in, keyed by domain: the simulators
+(`simulate.<domain>`, the default run's stand-ins) and each domain's ingest
+(`ingest.<domain>`). Part of the one schema (tasks/params.py).
+
+Every domain's simulate block names two simulators, `synthetic` and `real`, each with its
+own out_dir, and every ingest block reads `synthetic_dir` and `real_dir`: the one
+dvc.yaml template of each stage reads those names for every domain. A domain whose real
+images have no labels ingests under `ingest_unlabeled.<domain>` (no real_test split)."""
 
 from __future__ import annotations
 
@@ -44,8 +50,6 @@ class SimulateEyes(Section):
     width: PositiveInt
     height: PositiveInt
     jpeg_quality: Annotated[int, Field(ge=1, le=100)]
-    workers: WorkerCount
-    dask_address: str | None  # e.g. tcp://scheduler:8786: run the image-range tasks there
 
 
 class SimulateRealEyes(Section):
@@ -55,8 +59,6 @@ class SimulateRealEyes(Section):
     subjects: PositiveInt
     per_subject: PositiveInt
     seed: int
-    workers: WorkerCount
-    dask_address: str | None  # run the day-file tasks there
 
 
 class SimulateHands(Section):
@@ -65,8 +67,6 @@ class SimulateHands(Section):
     out_dir: str  # gets train/synthdepth_1_NNNNNNN.png + train/joint_data.mat
     n: PositiveInt
     seed: int
-    workers: WorkerCount
-    dask_address: str | None  # run the frame-range tasks there
 
 
 class SimulateRealHands(Section):
@@ -76,16 +76,14 @@ class SimulateRealHands(Section):
     n: PositiveInt  # frames in both splits together
     test_fraction: Annotated[float, Field(gt=0.0, lt=1.0)]  # test hands: other subjects
     seed: int
-    workers: WorkerCount
-    dask_address: str | None  # run the frame-range tasks there
 
 
 class IngestGaze(IngestOutputs):
     """Raw UnityEyes + MPIIGaze trees -> validated canonical shards."""
 
     splits: ClassVar[frozenset[str] | None] = None  # any of the three: _splits_known
-    unityeyes_dir: str
-    mpiigaze_dir: str
+    synthetic_dir: str  # a UnityEyes folder (holding imgs/)
+    real_dir: str  # an MPIIGaze root (holding Data/Normalized)
     image_height: PositiveInt
     image_width: PositiveInt
     max_head_angle_deg: float
@@ -113,12 +111,19 @@ class IngestHand(IngestOutputs):
     cube_mm: Annotated[float, Field(gt=0.0)]  # edge of the crop cube around the palm centre
 
 
-class SimulateImages(Section):
-    """`simgan run simulate-images`: the images domain's tiny example (shapes, a camera)."""
+class SimulateImagesSynthetic(Section):
+    """The images example's synthetic half: coloured shapes, PNG + annotations.jsonl."""
 
-    out_dir: str  # -> synthetic/ (PNG + annotations.jsonl), real/ (JPEG)
-    n_synthetic: PositiveInt
-    n_real: PositiveInt
+    out_dir: str
+    n: PositiveInt
+    seed: int
+
+
+class SimulateImagesReal(Section):
+    """The images example's stand-in camera: unlabeled JPEG photos of other shapes."""
+
+    out_dir: str
+    n: PositiveInt
     seed: int
 
 
@@ -131,3 +136,53 @@ class IngestImages(IngestOutputs):
     fit: Literal["crop", "resize"]  # centre crop to the output's aspect, or stretch
     image_height: PositiveInt  # the output's (H, W), pixels; the later stages read it
     image_width: PositiveInt  # back from the shards (Domain.at_size)
+
+
+class SimulateBlock(Section):
+    """One domain's simulate stage: its two simulators on one task runner."""
+
+    workers: WorkerCount  # 0 = all cores
+    dask_address: str | None  # e.g. tcp://scheduler:8786: run the simulators' tasks there
+
+
+class SimulateGaze(SimulateBlock):
+    synthetic: SimulateEyes
+    real: SimulateRealEyes
+
+
+class SimulateHand(SimulateBlock):
+    synthetic: SimulateHands
+    real: SimulateRealHands
+
+
+class SimulateImages(SimulateBlock):
+    synthetic: SimulateImagesSynthetic
+    real: SimulateImagesReal
+
+
+# The registry of the sources' sections: a domain with its own simulators and ingest adds
+# one line to each (its classes above, its tasks in tasks/simulate_<domain>.py and
+# tasks/ingest_<domain>.py).
+class Simulate(Section):
+    """`simulate.<domain>`: the built-in simulators, one block per domain."""
+
+    gaze: SimulateGaze
+    hand: SimulateHand
+    images: SimulateImages
+
+
+class Ingest(Section):
+    """`ingest.<domain>`: the ingest of each domain with labelled real images, split into
+    real_train and a held-out real_test (the stage's outputs: three splits)."""
+
+    gaze: IngestGaze
+    hand: IngestHand
+
+
+class IngestUnlabeled(Section):
+    """`ingest_unlabeled.<domain>`: the ingest of each domain whose real images carry no
+    label the pipeline reads, so nothing is held out (two splits: synthetic, real_train).
+    A section of its own because a dvc.yaml `foreach` declares the same outputs for
+    every domain it runs."""
+
+    images: IngestImages

@@ -34,7 +34,7 @@ def format_seconds(seconds: float) -> str:
 
 def progress_line(what: str, done: int, total: int, unit: str, seconds: float,
                   timed: bool = True) -> str:
-    """'simulate-eyes: 3000/12000 images (25 %), 310.2 images/s, ETA 29 s'; untimed:
+    """'simulate-gaze-synthetic: 3000/12000 images (25 %), 310.2 images/s, ETA 29 s'; untimed:
     'train-refiner-hand: judged: 1/3 candidates (33 %)'."""
     percent = 100.0 * done / total if total else 100.0
     counted = f"{what}: {done}/{total} {unit} ({percent:.0f} %)"

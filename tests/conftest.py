@@ -33,7 +33,7 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def hand_shards(tmp_path: Path) -> Path:
     """A tiny hand corpus (synthetic 48, real_train 32, real_test 24; 64 x 64 uint16) at
-    tmp_path/shards/<split>/, as ingest_hand writes it (see tests/hand_shards.py)."""
+    tmp_path/shards/<split>/, as ingest@hand writes it (see tests/hand_shards.py)."""
     from hand_shards import build_hand_shards
 
     return build_hand_shards(tmp_path / "shards")

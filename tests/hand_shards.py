@@ -1,6 +1,6 @@
 """A tiny hand-domain corpus in the canonical contract, for tests of the stages after ingest.
 
-It stands in for `ingest_hand`'s output (data/hand/shards/<split>/) so the refiner,
+It stands in for `ingest@hand`'s output (data/hand/shards/<split>/) so the refiner,
 refine, estimator and evaluate stages can be tested without the simulators: each split
 holds shards, a wids index, SHA256SUMS and a manifest. Images are 16-bit depth crops
 (S x S, back of the cube = 65535) with a nearer blob at each of the 14 joints, so a

@@ -7,10 +7,12 @@ DOMAIN_STAGES, for a stage run per domain) maps <name> to; its code is that modu
 every project module it imports, directly or through others, at the top or inside a
 function (read statically with ast). A stage run per domain (a dvc.yaml `foreach` over
 a params section keyed by domain) also runs, for each domain, the domain's spec module
-simgan_core/<domain>/spec.py (get_domain imports it by name) and what that imports: its
-deps, with ${key} read as the domain, must cover them too (`simgan_core/${key}` covers
-the domain's whole package). A dep covers a module when it names the module's file or
-a folder above it.
+simgan_core/<domain>/spec.py (get_domain imports it by name) and what that imports, and,
+when its flow module names a `DOMAIN_MODULE` template (the simulate and ingest stages
+load tasks/simulate_<domain>.py or tasks/ingest_<domain>.py by name), that module and
+what it imports: its deps, with ${key} read as the domain, must cover them too
+(`simgan_core/${key}` covers the domain's whole package). A dep covers a module when it
+names the module's file or a folder above it.
 """
 
 from __future__ import annotations
@@ -82,6 +84,20 @@ def stage_code(flow_module: str) -> set[str]:
             if p.name != "__init__.py" or p.stat().st_size > 0}
 
 
+def domain_module(flow_module: str, domain: str) -> str | None:
+    """The module a per-domain flow loads by name for `domain`: its module-level
+    `DOMAIN_MODULE = "tasks.ingest_{domain}"` filled in (None when it has none)."""
+    path = _module_file(flow_module)
+    assert path is not None, flow_module
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id == "DOMAIN_MODULE"
+                and isinstance(node.value, ast.Constant)):
+            return node.value.value.format(domain=domain)
+    return None
+
+
 def _params() -> dict:
     return yaml.safe_load((REPO_ROOT / "params.yaml").read_text(encoding="utf-8"))
 
@@ -108,9 +124,12 @@ def missing_deps(dvc: dict, params: dict | None = None) -> dict[str, list[str]]:
         for domain, stage in runs:
             words = stage["cmd"].split()
             assert words[:2] == ["simgan", "run"], f"{name}: cmd {stage['cmd']!r}"
-            code = stage_code({**STAGES, **DOMAIN_STAGES}[words[2]][0])
+            flow_module = {**STAGES, **DOMAIN_STAGES}[words[2]][0]
+            code = stage_code(flow_module)
             if domain is not None:
                 code |= stage_code(f"simgan_core.{domain}.spec")
+                if (loaded := domain_module(flow_module, domain)) is not None:
+                    code |= stage_code(loaded)
             deps = [str(d).replace("${key}", domain or "${key}").rstrip("/")
                     for d in stage.get("deps", [])]
             uncovered |= {f for f in code - NOT_OUTPUT_CODE
@@ -130,9 +149,12 @@ def test_every_stage_declares_the_code_it_runs() -> None:
 
 def test_a_removed_dep_is_caught() -> None:
     dvc = copy.deepcopy(_dvc_yaml())
-    deps = dvc["stages"]["ingest_gaze"]["deps"]
-    deps.remove("simgan_core/gaze/crop.py")
-    assert missing_deps(dvc) == {"ingest_gaze": ["simgan_core/gaze/crop.py"]}
+    deps = dvc["stages"]["domain_gap_gaze"]["deps"]
+    deps.remove("simgan_core/gaze/regressor.py")
+    assert missing_deps(dvc) == {"domain_gap_gaze": ["simgan_core/gaze/regressor.py"]}
+    ingest = dvc["stages"]["ingest"]["do"]["deps"]
+    ingest.remove("tasks/ingest_${key}.py")  # the module the flow loads by name
+    assert missing_deps(dvc)["ingest"] == ["tasks/ingest_gaze.py", "tasks/ingest_hand.py"]
     estimator = dvc["stages"]["train_estimator"]["do"]["deps"]
     estimator.remove("simgan_core/fit_loop.py")
     assert missing_deps(dvc)["train_estimator"] == ["simgan_core/fit_loop.py"]
@@ -143,7 +165,7 @@ def test_a_removed_dep_is_caught() -> None:
 
 def test_a_deferred_import_counts() -> None:
     """Imports inside functions run too (tasks defer GX and wids this way)."""
-    assert "tasks/validate_manifest.py" in stage_code("flows.ingest_gaze")
+    assert "tasks/validate_manifest.py" in stage_code("tasks.ingest_gaze")
 
 
 def stage_names(dvc: dict, params: dict) -> set[str]:

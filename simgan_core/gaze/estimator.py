@@ -26,13 +26,13 @@ from simgan_core.fit_loop import StepLog, check_fit_config, fit
 from simgan_core.gaze.conventions import angular_error_deg, gaze_to_pitchyaw, pitchyaw_to_gaze
 from simgan_core.gaze.regressor import GazeRegressor, images_to_tensor
 
-PRESETS: tuple[str, ...] = ("default", "wide", "paper")
 # GazeRegressor's base width per preset. Chosen on synthetic labels only (README, "The
 # estimators' learning rate, chosen again without real labels"): trained on 10000
 # synthetic images and scored on 2000 held out (seeds 0-2, the stage's budget), width 16
 # erred 6.38 +- 0.02 deg against width 8's 7.10 +- 0.32, at about 1.2x the training time
 # (14.5 against 12 s an estimator there); the params use "wide".
 WIDTHS = {"default": 8, "wide": 16}
+PRESETS: tuple[str, ...] = (*WIDTHS, "paper")  # "paper": PaperGazeNet, the paper's CNN
 WITHIN_DEG = 7.0  # the paper's headline threshold: "percentage of images within 7 degrees"
 
 

@@ -33,7 +33,7 @@ from simgan_core.gaze.eye_model import (
 from simgan_core.gaze.real_camera import render_real_eye, sample_day, sample_subject
 from simgan_core.gaze.render_synthetic import SyntheticLook, render_image, sample_look
 
-RENDER_HW = (240, 320)  # the UnityEyes render size of simulate_eyes (params.yaml)
+RENDER_HW = (240, 320)  # the UnityEyes render size of simulate.gaze.synthetic (params.yaml)
 
 
 def perfect_refined_one(seed: int, index: int, hw: tuple[int, int]

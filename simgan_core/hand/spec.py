@@ -52,7 +52,7 @@ ANNOTATION_FIELDS = (
 # The hand-pose domain: 16-bit depth crops (NYU's layout), in [-1, 1] within a metric
 # cube around the palm centre. Sizable: every network it trains is fully convolutional
 # (the hourglass's stem brings any S x S crop to its heatmap side), so the crop is
-# ingest_hand.crop_size (64 here for the CPU; the paper's 224 with the paper presets).
+# ingest.hand.crop_size (64 here for the CPU; the paper's 224 with the paper presets).
 HAND = Domain(
     name="hand",
     image_hw=(64, 64),

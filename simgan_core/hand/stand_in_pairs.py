@@ -9,7 +9,7 @@ stand-in: a real Kinect cannot record a synthetic hand). Each frame has its own 
 (build, sensor character), drawn like the stand-in's subjects.
 
 `perfect_refined_hand(n, seed, size, cube_mm)` -> ((N, size, size) uint16 crops as
-ingest_hand stores them, (N, 28) joints' (u, v) in crop pixels); frames whose crop is
+ingest@hand stores them, (N, 28) joints' (u, v) in crop pixels); frames whose crop is
 undefined (CropError: palm out of frame) are left out, so N <= n.
 
 `paired_hand_views(n, seed, size, cube_mm)` draws each hand twice: as the synthetic
@@ -45,7 +45,7 @@ def _stand_in_depth(hand: HandGeometry, rng: np.random.Generator) -> np.ndarray:
 
 def _crop(depth: np.ndarray, hand: HandGeometry, index: int, size: int, cube_mm: float
           ) -> tuple[np.ndarray, np.ndarray]:
-    """A frame as ingest_hand stores it: (size, size) uint16 crop, (28,) label."""
+    """A frame as ingest@hand stores it: (size, size) uint16 crop, (28,) label."""
     xyz = np.asarray(hand.joints)[list(EVAL_JOINTS)]  # (14, 3) mm
     sample = from_nyu_frame(depth, xyz_to_uvd(xyz), xyz, key=f"perfect-{index}",
                             source="stand-in pairs", file="", frame=index + 1, kinect=1,

@@ -89,21 +89,36 @@ def _write_image(path: Path, image: np.ndarray, fmt: str) -> None:
         tmp.write_bytes(buf.getvalue())
 
 
-def write_example(out_dir: Path, n_synthetic: int, n_real: int, seed: int) -> dict[str, int]:
-    """Both folders of the example (the JSONL written last, atomically); the counts."""
-    synthetic, real = out_dir / "synthetic", out_dir / "real"
-    for folder in (synthetic, real):
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.iterdir():  # a smaller rerun leaves no images of a larger one
-            if old.is_file():
-                old.unlink()
+def _fresh_folder(folder: Path) -> None:
+    """Create `folder`; a smaller rerun leaves no images of a larger one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        if old.is_file():
+            old.unlink()
+
+
+def write_synthetic(folder: Path, n: int, seed: int) -> int:
+    """The renderer's n images and annotations.jsonl (written last, atomically)."""
+    _fresh_folder(folder)
     lines = []
-    for i in range(n_synthetic):
+    for i in range(n):
         image, scene = render_synthetic(seed, i)
         name = f"shape_{i:06d}.png"
-        _write_image(synthetic / name, image, "PNG")
+        _write_image(folder / name, image, "PNG")
         lines.append(json.dumps({"image": name, **scene}, sort_keys=True))
-    atomic_write_text(synthetic / "annotations.jsonl", "\n".join(lines) + "\n")
-    for i in range(n_real):
-        _write_image(real / f"camera_{i:06d}.jpg", render_camera(seed, i), "JPEG")
-    return {"synthetic": n_synthetic, "real": n_real}
+    atomic_write_text(folder / "annotations.jsonl", "\n".join(lines) + "\n")
+    return n
+
+
+def write_camera(folder: Path, n: int, seed: int) -> int:
+    """The stand-in camera's n unlabeled JPEG images."""
+    _fresh_folder(folder)
+    for i in range(n):
+        _write_image(folder / f"camera_{i:06d}.jpg", render_camera(seed, i), "JPEG")
+    return n
+
+
+def write_example(out_dir: Path, n_synthetic: int, n_real: int, seed: int) -> dict[str, int]:
+    """Both folders of the example, out_dir/synthetic and out_dir/real; the counts."""
+    return {"synthetic": write_synthetic(out_dir / "synthetic", n_synthetic, seed),
+            "real": write_camera(out_dir / "real", n_real, seed)}

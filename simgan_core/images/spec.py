@@ -7,7 +7,7 @@ import numpy as np
 
 from simgan_core.domain import Domain
 
-IMAGE_HW = (32, 32)  # (H, W) by default; ingest_images' params choose it (sizable)
+IMAGE_HW = (32, 32)  # (H, W) by default; ingest_unlabeled.images' params choose it (sizable)
 CHANNELS = 3  # RGB; a grayscale input is converted (R = G = B)
 
 ANNOTATION_FIELDS = (

@@ -31,7 +31,7 @@ def test_a_sizable_domain_takes_any_size_and_keeps_everything_else() -> None:
                                                        IMAGES.dtype)
     assert IMAGES.image_hw == (32, 32)  # the spec itself unchanged
     assert sized.to_tensor(np.zeros((2, 24, 40, 3), np.uint8)).shape == (2, 3, 24, 40)
-    paper = HAND.at_size((224, 224), "crops")  # the paper's crop, through ingest_hand.crop_size
+    paper = HAND.at_size((224, 224), "crops")  # the paper's crop, through ingest.hand.crop_size
     assert paper.image_hw == (224, 224) and paper.stored_shape == (224, 224)
     assert HAND.image_hw == (64, 64)
 

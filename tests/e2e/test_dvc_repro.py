@@ -24,14 +24,13 @@ pytestmark = pytest.mark.slow
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 TINY = {
-    "simulate_eyes": {"n": 48, "workers": 2},
-    "simulate_real_eyes": {"subjects": 3, "per_subject": 24, "workers": 2},
-    "simulate_hands": {"n": 24, "workers": 2},
-    "simulate_real_hands": {"n": 30, "workers": 2},
-    "ingest_hand": {"shard_maxcount": 10, "workers": 2,
-                    "min_samples": {"synthetic": 5, "real_train": 5, "real_test": 5}},
-    "ingest_gaze": {"test_subjects": ["p02"], "shard_maxcount": 20, "workers": 2,
-                    "min_samples": {"synthetic": 10, "real_train": 10, "real_test": 10}},
+    "simulate": {"gaze": {"workers": 2, "synthetic": {"n": 48},
+                          "real": {"subjects": 3, "per_subject": 24}},
+                 "hand": {"workers": 2, "synthetic": {"n": 24}, "real": {"n": 30}}},
+    "ingest": {"hand": {"shard_maxcount": 10, "workers": 2,
+                        "min_samples": {"synthetic": 5, "real_train": 5, "real_test": 5}},
+               "gaze": {"test_subjects": ["p02"], "shard_maxcount": 20, "workers": 2,
+                        "min_samples": {"synthetic": 10, "real_train": 10, "real_test": 10}}},
     "domain_gap_gaze": {"steps": 5, "batch_size": 8},
 }
 # The stages run per domain: the same tiny settings for each domain's block.
@@ -47,10 +46,18 @@ TINY_PER_DOMAIN = {
 TRAINING_SETS = ("synthetic", "synthetic_aug", "refined", "real_oracle", "refined_seed0",
                  "refined_seed1", "refined_seed2")
 PER_DOMAIN = ("train_refiner", "refine", "train_estimator", "evaluate", "report")
-STAGES = ("simulate_eyes", "simulate_real_eyes", "ingest_gaze", "domain_gap_gaze",
+STAGES = ("simulate@gaze", "ingest@gaze", "domain_gap_gaze",
           *(f"{stage}@gaze" for stage in PER_DOMAIN))
-HAND_STAGES = ("simulate_hands", "simulate_real_hands", "ingest_hand",
-               *(f"{stage}@hand" for stage in PER_DOMAIN))
+HAND_STAGES = ("simulate@hand", "ingest@hand", *(f"{stage}@hand" for stage in PER_DOMAIN))
+
+
+def _merge(into: dict, values: dict) -> None:
+    """Nested update: values' leaves replace into's, the other keys stay."""
+    for key, value in values.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
@@ -70,8 +77,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, prefect_api: str
         else:
             shutil.copy2(src, root / name)
     params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
-    for section, values in TINY.items():
-        params[section].update(values)
+    _merge(params, TINY)
     for section, values in TINY_PER_DOMAIN.items():
         for block in params[section].values():
             block.update(values)
@@ -132,13 +138,13 @@ def test_repro_from_clean_then_noop_then_partial(workspace: tuple[Path, dict[str
     assert "Running stage" not in second
 
     params = yaml.safe_load((root / "params.yaml").read_text())
-    params["simulate_eyes"]["n"] = 40
+    params["simulate"]["gaze"]["synthetic"]["n"] = 40
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     third = _run(["dvc", "repro"], root, env)
-    assert "Running stage 'simulate_eyes'" in third
-    assert "Running stage 'ingest_gaze'" in third
-    assert "Running stage 'simulate_real_eyes'" not in third
+    assert "Running stage 'simulate@gaze'" in third
+    assert "Running stage 'ingest@gaze'" in third
     assert "Running stage 'train_refiner@gaze'" in third  # new shards: retrained
+    assert not [s for s in HAND_STAGES if f"Running stage '{s}'" in third]  # hand untouched
 
     params["train_refiner"]["gaze"]["lambda_reg"] = 0.25
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

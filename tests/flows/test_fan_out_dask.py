@@ -1,4 +1,4 @@
-"""simulate_eyes, simulate_real_eyes and ingest_gaze on a Dask cluster of 2 workers write
+"""simulate@gaze and ingest@gaze on a Dask cluster of 2 workers write
 the same bytes, file for file, as the same stages run locally in one thread (same paths:
 the quarantine list names its source folders)."""
 
@@ -8,10 +8,9 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from flows.ingest_gaze import run as run_ingest
-from flows.simulate_eyes import run as run_simulate_eyes
-from flows.simulate_real_eyes import run as run_simulate_real_eyes
-from tasks.params_sources import IngestGaze, SimulateEyes, SimulateRealEyes
+from flows.ingest import run as run_ingest
+from flows.simulate import run as run_simulate
+from tasks.params_sources import IngestGaze, SimulateEyes, SimulateGaze, SimulateRealEyes
 
 
 def _sha256_tree(root: Path) -> dict[str, str]:
@@ -21,22 +20,22 @@ def _sha256_tree(root: Path) -> dict[str, str]:
 
 
 def _run_stages(root: Path, dask_address: str | None) -> None:
-    """The three fan-out stages, tiny, under root: raw/ue, raw/mpii, shards/, ingest.json."""
+    """The two fan-out stages, tiny, under root: raw/ue, raw/mpii, shards/, ingest.json."""
     workers = 1 if dask_address is None else 2  # 2: the chunking differs too
-    run_simulate_eyes(SimulateEyes(out_dir=str(root / "raw" / "ue"), n=10, seed=1, width=320,
-                                   height=240, jpeg_quality=95, workers=workers,
-                                   dask_address=dask_address))
-    run_simulate_real_eyes(SimulateRealEyes(out_dir=str(root / "raw" / "mpii"), subjects=3,
-                                            per_subject=6, seed=2, workers=workers,
-                                            dask_address=dask_address))
+    run_simulate(SimulateGaze(
+        workers=workers, dask_address=dask_address,
+        synthetic=SimulateEyes(out_dir=str(root / "raw" / "ue"), n=10, seed=1, width=320,
+                               height=240, jpeg_quality=95),
+        real=SimulateRealEyes(out_dir=str(root / "raw" / "mpii"), subjects=3, per_subject=6,
+                              seed=2)), "gaze")
     run_ingest(IngestGaze(
-        unityeyes_dir=str(root / "raw" / "ue"), mpiigaze_dir=str(root / "raw" / "mpii"),
+        synthetic_dir=str(root / "raw" / "ue"), real_dir=str(root / "raw" / "mpii"),
         shards_dir=str(root / "shards"), quarantine_file=str(root / "quarantine.tsv"),
         metrics_file=str(root / "ingest.json"), validation_docs_dir=str(root / "docs"),
         image_height=35, image_width=55, max_head_angle_deg=20.0, use_evaluation_subset=True,
         test_subjects=["p02"], shard_maxcount=8, max_bad_fraction=0.01,
         min_samples={"synthetic": 3, "real_train": 3, "real_test": 3}, max_abs_pitch_deg=60.0,
-        max_abs_yaw_deg=70.0, workers=workers, dask_address=dask_address))
+        max_abs_yaw_deg=70.0, workers=workers, dask_address=dask_address), "gaze")
 
 
 def test_simulate_and_ingest_bytes_do_not_depend_on_the_runner(

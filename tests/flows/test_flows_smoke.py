@@ -12,16 +12,28 @@ from pathlib import Path
 import pytest
 
 from flows.domain_gap_gaze import domain_gap_gaze_flow
-from flows.ingest_gaze import run as run_ingest
-from flows.simulate_eyes import simulate_eyes_flow
-from flows.simulate_real_eyes import simulate_real_eyes_flow
+from flows.ingest import run
+from flows.simulate import simulate_flow
 from tasks.params import DomainGapGaze
 from tasks.params_sources import IngestGaze, SimulateEyes, SimulateRealEyes
 
 
+def run_ingest(cfg: IngestGaze) -> dict:
+    return run(cfg, "gaze")
+
+
+def _simulate(root: Path, n: int, subjects: int, per_subject: int) -> None:
+    """Both gaze simulators, tiny, into root/ue and root/mpii (one worker)."""
+    simulate_flow("gaze", {
+        "synthetic": SimulateEyes(out_dir=str(root / "ue"), n=n, seed=5, width=320,
+                                  height=240, jpeg_quality=95),
+        "real": SimulateRealEyes(out_dir=str(root / "mpii"), subjects=subjects,
+                                 per_subject=per_subject, seed=6)}, 1, None)
+
+
 def _ingest_cfg(root: Path, out: str, workers: int) -> IngestGaze:
     return IngestGaze(
-        unityeyes_dir=str(root / "ue"), mpiigaze_dir=str(root / "mpii"),
+        synthetic_dir=str(root / "ue"), real_dir=str(root / "mpii"),
         shards_dir=str(root / out / "shards"), quarantine_file=str(root / out / "q.tsv"),
         metrics_file=str(root / out / "ingest.json"),
         validation_docs_dir=str(root / out / "docs"), image_height=35, image_width=55,
@@ -33,12 +45,7 @@ def _ingest_cfg(root: Path, out: str, workers: int) -> IngestGaze:
 
 
 def test_gaze_flows_end_to_end(tmp_path: Path, prefect_api: str) -> None:
-    simulate_eyes_flow(SimulateEyes(out_dir=str(tmp_path / "ue"), n=24, seed=5, width=320,
-                                    height=240, jpeg_quality=95, workers=1,
-                                    dask_address=None))
-    simulate_real_eyes_flow(SimulateRealEyes(out_dir=str(tmp_path / "mpii"), subjects=3,
-                                             per_subject=10, seed=6, workers=1,
-                                             dask_address=None))
+    _simulate(tmp_path, n=24, subjects=3, per_subject=10)
     one = run_ingest(_ingest_cfg(tmp_path, "w1", workers=1))
     two = run_ingest(_ingest_cfg(tmp_path, "w2", workers=2))
     assert one == two
@@ -66,12 +73,7 @@ def _published(out: Path) -> dict[str, bytes]:
 
 
 def test_a_failed_ingest_publishes_nothing(tmp_path: Path, prefect_api: str) -> None:
-    simulate_eyes_flow(SimulateEyes(out_dir=str(tmp_path / "ue"), n=6, seed=5, width=320,
-                                    height=240, jpeg_quality=95, workers=1,
-                                    dask_address=None))
-    simulate_real_eyes_flow(SimulateRealEyes(out_dir=str(tmp_path / "mpii"), subjects=3,
-                                             per_subject=4, seed=6, workers=1,
-                                             dask_address=None))
+    _simulate(tmp_path, n=6, subjects=3, per_subject=4)
     cfg = _ingest_cfg(tmp_path, "out", workers=1).model_copy(
         update={"min_samples": {"synthetic": 1, "real_train": 1, "real_test": 1}})
     run_ingest(cfg)

@@ -1,6 +1,6 @@
 """The hand stages after ingest at a crop size other than the spec's 64: the domain is
 sizable, so train_refiner, refine, train_estimator and evaluate all take the size the
-ingested shards carry (ingest_hand.crop_size), with no change to the code."""
+ingested shards carry (ingest.hand.crop_size), with no change to the code."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from flows import ingest_images, refine, train_refiner
+from flows import ingest, refine, train_refiner
 from simgan_core.images.example import write_example
 from simgan_core.images.spec import IMAGES
 from simgan_core.refine_shard import REFINEMENT_KEY
@@ -34,14 +34,14 @@ def test_images_domain_runs_end_to_end(tmp_path: Path, prefect_api: str) -> None
     write_example(raw, n_synthetic=120, n_real=110, seed=5)
     (raw / "synthetic" / "broken.png").write_bytes(b"\x89PNG not really")  # no annotation
 
-    ingest_raw = _params()["ingest_images"] | {
+    ingest_raw = _params()["ingest_unlabeled"]["images"] | {
         "synthetic_dir": str(raw / "synthetic"), "real_dir": str(raw / "real"),
         "shards_dir": str(shards), "quarantine_file": str(tmp_path / "quarantine.tsv"),
         "metrics_file": str(tmp_path / "ingest.json"),
         "validation_docs_dir": str(tmp_path / "validation"), "shard_maxcount": 50,
         "max_bad_fraction": 0.05, "min_samples": {"synthetic": 100, "real_train": 100},
         "workers": 1, "image_height": 24, "image_width": 40}  # not the default 32 x 32
-    metrics = ingest_images.run(IngestImages.model_validate(ingest_raw))
+    metrics = ingest.run(IngestImages.model_validate(ingest_raw), "images")
     assert metrics["counts"] == {"synthetic": 120, "real_train": 110}
     assert "broken.png" in (tmp_path / "quarantine.tsv").read_text()
     hw = (24, 40)

@@ -1,4 +1,4 @@
-"""Stage ingest_hand on tiny NYU-layout folders: shards, quarantine, metrics, GX, determinism."""
+"""Stage ingest@hand on tiny NYU-layout folders: shards, quarantine, metrics, GX, determinism."""
 
 from __future__ import annotations
 
@@ -53,10 +53,10 @@ def _cfg(out: Path, synth: Path, real: Path, workers: int) -> IngestHand:
 @pytest.fixture(scope="module")
 def one_worker(prefect_api: str, nyu_roots: tuple[Path, Path],
                tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    from flows.ingest_hand import run
+    from flows.ingest import run
 
     out = tmp_path_factory.mktemp("w1")
-    return out, run(_cfg(out, *nyu_roots, workers=1))
+    return out, run(_cfg(out, *nyu_roots, workers=1), "hand")
 
 
 def test_flow_writes_the_three_splits(one_worker: tuple[Path, dict]) -> None:
@@ -109,10 +109,10 @@ def test_bad_frames_are_quarantined_with_reasons(one_worker: tuple[Path, dict]) 
 def test_shards_are_byte_identical_with_two_workers(one_worker: tuple[Path, dict],
                                                      nyu_roots: tuple[Path, Path],
                                                      tmp_path: Path) -> None:
-    from flows.ingest_hand import run
+    from flows.ingest import run
 
     out1, _ = one_worker
-    run(_cfg(tmp_path, *nyu_roots, workers=2))
+    run(_cfg(tmp_path, *nyu_roots, workers=2), "hand")
     for split in COUNTS:
         a = (out1 / "shards" / split / "SHA256SUMS").read_text()
         b = (tmp_path / "shards" / split / "SHA256SUMS").read_text()

@@ -47,31 +47,31 @@ def test_repository_params_load_with_relative_paths_only() -> None:
 
 
 def test_unknown_key_is_named(tmp_path: Path) -> None:
-    path = _write(tmp_path, lambda raw: raw["ingest_gaze"].update(max_bad_fractoin=0.1))
-    with pytest.raises(ParamsError, match=r"ingest_gaze\.max_bad_fractoin: unknown key"):
+    path = _write(tmp_path, lambda raw: raw["ingest"]["gaze"].update(max_bad_fractoin=0.1))
+    with pytest.raises(ParamsError, match=r"ingest\.gaze\.max_bad_fractoin: unknown key"):
         load_params(path)
 
 
 def test_missing_key_is_named(tmp_path: Path) -> None:
-    path = _write(tmp_path, lambda raw: raw["simulate_eyes"].pop("seed"))
-    with pytest.raises(ParamsError, match=r"simulate_eyes\.seed: Field required"):
+    path = _write(tmp_path, lambda raw: raw["simulate"]["gaze"]["synthetic"].pop("seed"))
+    with pytest.raises(ParamsError, match=r"simulate\.gaze\.synthetic\.seed: Field required"):
         load_params(path)
 
 
 def test_unknown_section_and_wrong_type(tmp_path: Path) -> None:
     def mutate(raw: dict) -> None:
         raw["train_refiner_typo"] = {}
-        raw["simulate_eyes"]["n"] = "many"
+        raw["simulate"]["gaze"]["synthetic"]["n"] = "many"
 
     with pytest.raises(ParamsError) as err:
         load_params(_write(tmp_path, mutate))
     assert "train_refiner_typo: unknown key" in str(err.value)
-    assert "simulate_eyes.n" in str(err.value)
+    assert "simulate.gaze.synthetic.n" in str(err.value)
 
 
 def test_out_of_range_and_missing_file(tmp_path: Path) -> None:
-    path = _write(tmp_path, lambda raw: raw["ingest_gaze"].update(max_bad_fraction=1.5))
-    with pytest.raises(ParamsError, match=r"ingest_gaze\.max_bad_fraction"):
+    path = _write(tmp_path, lambda raw: raw["ingest"]["gaze"].update(max_bad_fraction=1.5))
+    with pytest.raises(ParamsError, match=r"ingest\.gaze\.max_bad_fraction"):
         load_params(path)
     with pytest.raises(ParamsError, match="not found"):
         load_params(tmp_path / "nope.yaml")
@@ -115,8 +115,8 @@ def test_enum_like_fields_refuse_unknown_values_at_load(tmp_path: Path, section:
 
 
 def test_a_negative_min_samples_is_named(tmp_path: Path) -> None:
-    path = _write(tmp_path, lambda raw: raw["ingest_gaze"]["min_samples"].update(synthetic=-5))
-    with pytest.raises(ParamsError, match=r"ingest_gaze\.min_samples\.synthetic"):
+    path = _write(tmp_path, lambda raw: raw["ingest"]["gaze"]["min_samples"].update(synthetic=-5))
+    with pytest.raises(ParamsError, match=r"ingest\.gaze\.min_samples\.synthetic"):
         load_params(path)
 
 
@@ -134,9 +134,11 @@ def test_a_duplicate_key_is_named_not_silently_overwritten(tmp_path: Path) -> No
 def test_a_block_for_an_unknown_domain_is_named() -> None:
     params = load_params(REPO_ROOT / "params.yaml")
     assert params.unknown_domains(domain_names()) == []
-    # hand has a block in every per-domain section
+    # hand has a block in every per-domain section but the unlabeled domains' ingest
     assert params.unknown_domains(["gaze", "images"]) == [
-        f"{section}.hand" for section in PER_DOMAIN]
+        f"{section}.hand" for section in PER_DOMAIN if section != "ingest_unlabeled"]
+    assert params.unknown_domains(["gaze", "hand"]) == [
+        "simulate.images", "ingest_unlabeled.images", "train_refiner.images", "refine.images"]
 
 
 def test_stage_config_is_the_domain_block_and_names_a_missing_one() -> None:
@@ -147,3 +149,8 @@ def test_stage_config_is_the_domain_block_and_names_a_missing_one() -> None:
     assert estimators.steps == params.train_estimator["gaze"].steps
     with pytest.raises(ValueError, match="report has no block for domain 'images'"):
         params.stage_config("report", "images")
+    # the sources' sections, whose fields are the domains
+    assert params.stage_config("simulate", "hand") is params.simulate.hand
+    assert params.stage_config("ingest_unlabeled", "images") is params.ingest_unlabeled.images
+    with pytest.raises(ValueError, match="ingest has no block for domain 'images'"):
+        params.stage_config("ingest", "images")

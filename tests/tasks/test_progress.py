@@ -11,7 +11,7 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-from flows.simulate_real_eyes import simulate_real_eyes_flow
+from flows.simulate import simulate_flow
 from tasks.params_sources import SimulateRealEyes
 from tasks.progress import Progress, format_seconds, progress_line
 
@@ -80,10 +80,10 @@ def test_a_stage_keeps_a_progress_artifact_up_to_date(prefect_api: str) -> None:
 
 
 def test_the_simulator_stage_reports_its_progress(tmp_path: Path, prefect_api: str) -> None:
-    state = simulate_real_eyes_flow(SimulateRealEyes(
-        out_dir=str(tmp_path / "mpii"), subjects=2, per_subject=4, seed=6, workers=1,
-        dask_address=None), return_state=True)
-    assert state.result()["frames"] == 8
+    state = simulate_flow("gaze", {"real": SimulateRealEyes(
+        out_dir=str(tmp_path / "mpii"), subjects=2, per_subject=4, seed=6)}, 1, None,
+        return_state=True)
+    assert state.result()["real"]["frames"] == 8
     assert _progress_artifacts(state.state_details.flow_run_id) == [100.0]
 
 
@@ -141,25 +141,24 @@ def test_gather_raises_a_failed_task(prefect_api: str) -> None:
 def test_ingest_and_the_domain_gap_report_their_progress(tmp_path: Path,
                                                          prefect_api: str) -> None:
     from flows.domain_gap_gaze import domain_gap_gaze_flow
-    from flows.ingest_gaze import ingest_gaze_flow
-    from flows.simulate_eyes import simulate_eyes_flow
+    from flows.ingest import ingest_flow
     from tasks.params import DomainGapGaze
     from tasks.params_sources import IngestGaze, SimulateEyes
 
-    simulate_eyes_flow(SimulateEyes(out_dir=str(tmp_path / "ue"), n=16, seed=5, width=320,
-                                    height=240, jpeg_quality=95, workers=1, dask_address=None))
-    simulate_real_eyes_flow(SimulateRealEyes(out_dir=str(tmp_path / "mpii"), subjects=2,
-                                             per_subject=10, seed=6, workers=1,
-                                             dask_address=None))
+    simulate_flow("gaze", {
+        "synthetic": SimulateEyes(out_dir=str(tmp_path / "ue"), n=16, seed=5, width=320,
+                                  height=240, jpeg_quality=95),
+        "real": SimulateRealEyes(out_dir=str(tmp_path / "mpii"), subjects=2, per_subject=10,
+                                 seed=6)}, 1, None)
     cfg = IngestGaze(
-        unityeyes_dir=str(tmp_path / "ue"), mpiigaze_dir=str(tmp_path / "mpii"),
+        synthetic_dir=str(tmp_path / "ue"), real_dir=str(tmp_path / "mpii"),
         shards_dir=str(tmp_path / "shards"), quarantine_file=str(tmp_path / "q.tsv"),
         metrics_file=str(tmp_path / "ingest.json"), validation_docs_dir=str(tmp_path / "docs"),
         image_height=35, image_width=55, max_head_angle_deg=20.0, use_evaluation_subset=True,
         test_subjects=["p01"], shard_maxcount=8, max_bad_fraction=0.01,
         min_samples={"synthetic": 5, "real_train": 5, "real_test": 5}, max_abs_pitch_deg=60.0,
         max_abs_yaw_deg=70.0, workers=1, dask_address=None)
-    state = ingest_gaze_flow(cfg, return_state=True)
+    state = ingest_flow(cfg, "gaze", return_state=True)
     assert state.result()["counts"]["real_test"] == 10
     assert _progress_artifacts(state.state_details.flow_run_id) == [100.0]
     state = domain_gap_gaze_flow(DomainGapGaze(

@@ -1,4 +1,12 @@
-"""Tasks that run the built-in simulators (each writes its own format, atomically)."""
+"""The gaze domain's built-in simulators (each writes its own format, atomically):
+
+    synthetic   UnityEyes-format renders: plan (check, create imgs/) -> one task per
+                image range -> the count
+    real        the stand-in real camera, MPIIGaze layout: plan (check, create the
+                subject folders) -> one task per day file -> evaluation lists
+
+`SIMULATORS` is what the simulate stage (flows/simulate.py) runs, inside its flow.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
 
 from simgan_core.gaze.mpiigaze_writer import (
     DayPlan,
@@ -20,6 +29,7 @@ from simgan_core.gaze.unityeyes_writer import (
 )
 from simgan_core.parallel import index_chunks, keep_freed_memory_in_workers
 from tasks.params_sources import SimulateEyes, SimulateRealEyes
+from tasks.progress import Progress
 
 # The simulators cut into tasks: a fan-out flow submits one per chunk or day file, on a
 # local process pool or a Dask cluster (every piece's bytes depend on its own arguments
@@ -68,3 +78,33 @@ def render_real_eye_day(cfg: SimulateRealEyes, plan: DayPlan) -> int:
 @task(name="write-real-eye-lists", cache_policy=NO_CACHE)
 def write_real_eye_lists(cfg: SimulateRealEyes) -> None:
     write_evaluation_lists(Path(cfg.out_dir), cfg.subjects, cfg.per_subject, cfg.seed)
+
+
+def simulate_eyes(cfg: SimulateEyes, workers: int, stage: str) -> dict:
+    """The synthetic eyes, one task per image range; their count and the tasks'."""
+    chunks = plan_unityeyes_chunks(cfg, workers)
+    futures = [render_unityeyes_chunk.submit(cfg, c) for c in chunks]
+    progress, count = Progress(stage, cfg.n, "images"), 0
+    for future in as_completed(futures):
+        done = future.result()
+        count += done
+        progress.advance(done)
+    return {"count": count, "tasks": len(chunks)}
+
+
+def simulate_real_eyes(cfg: SimulateRealEyes, workers: int, stage: str) -> dict:
+    """The stand-in camera, one task per day file (each frame gives two eye crops)."""
+    days = plan_real_eye_days(cfg)
+    futures = [render_real_eye_day.submit(cfg, d) for d in days]
+    progress = Progress(stage, sum(len(d.frames) for d in days), "frames")
+    frames = 0
+    for future in as_completed(futures):
+        done = future.result()
+        frames += done
+        progress.advance(done)
+    write_real_eye_lists(cfg)
+    return {"subjects": cfg.subjects, "frames": frames, "count": 2 * frames,
+            "tasks": len(days)}
+
+
+SIMULATORS = {"synthetic": simulate_eyes, "real": simulate_real_eyes}
