@@ -30,11 +30,11 @@ ROLES = ("synthetic", "real")
 def simulate_flow(domain: str, simulators: Mapping[str, Section], workers: int,
                   dask_address: str | None) -> dict:
     """Run `simulators` (role -> its params) one after the other; a summary per role."""
-    run_role = importlib.import_module(DOMAIN_MODULE.format(domain=domain)).SIMULATORS
+    domain_simulators = importlib.import_module(DOMAIN_MODULE.format(domain=domain)).SIMULATORS
     summaries = {}
     for role, cfg in simulators.items():
         stage, started = f"simulate-{domain}-{role}", time.perf_counter()
-        summary = run_role[role](cfg, workers, stage)
+        summary = domain_simulators[role](cfg, workers, stage)
         seconds = time.perf_counter() - started
         summary |= {"seconds": seconds, "per_s": summary["count"] / max(seconds, 1e-9),
                     "dask_address": dask_address}
