@@ -40,13 +40,9 @@ DOMAIN_MODULE = "tasks.ingest_{domain}"  # its ingest_source(cfg) -> IngestSourc
 
 @flow(name="ingest")
 def ingest_flow(cfg: IngestOutputs, domain: str) -> dict:
-    """The shared steps around the domain's IngestSource; returns the ingest metrics."""
-    source = importlib.import_module(DOMAIN_MODULE.format(domain=domain)).ingest_source(cfg)
-    return run_ingest(cfg, domain, source)
-
-
-def run_ingest(cfg: IngestOutputs, domain: str, source: IngestSource) -> dict:
-    """Plan, shard tasks into staging, per-split outputs, gates, publish (above)."""
+    """The shared steps (above) around the domain's IngestSource; the ingest metrics."""
+    source: IngestSource = importlib.import_module(
+        DOMAIN_MODULE.format(domain=domain)).ingest_source(cfg)
     splits = source.splits
     shards_dir = Path(cfg.shards_dir)
     quarantine_file, docs_dir = Path(cfg.quarantine_file), Path(cfg.validation_docs_dir)
