@@ -132,6 +132,17 @@ def test_a_good_index_reads_every_sample(tmp_path: Path) -> None:
     assert len(IndexedImages(shard_dir / INDEX_NAME, GAZE)) == 6
 
 
+def test_random_reads_open_each_shard_once(tmp_path: Path) -> None:
+    """wids keeps 10 shards open by default and walks a shard's tar headers again on every
+    reopen; over a set of more shards, shuffled reads must not reopen any."""
+    shard_dir = tmp_path / "set"
+    _good_set(shard_dir, n=36)  # 12 shards of 3
+    dataset = open_indexed(shard_dir / INDEX_NAME)
+    order = np.random.default_rng(1).permutation(np.tile(np.arange(36), 3))
+    assert [dataset[int(i)].annotation["i"] for i in order] == [int(i) for i in order]
+    assert dataset.cache.misses == 12 and dataset.cache.accesses == len(order)
+
+
 @pytest.mark.parametrize("edit, problem", [
     (lambda spec: [spec], "JSON object"),
     (lambda spec: {**spec, "shardlist": []}, "non-empty"),
