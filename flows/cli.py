@@ -39,12 +39,8 @@ app.add_typer(ablate_app, name="ablate")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(server_app, name="server")
 
-# stage name -> (flow module with a `run(cfg)` entry point, params section)
-STAGES: dict[str, tuple[str, str]] = {
-    "domain-gap-gaze": ("flows.domain_gap_gaze", "domain_gap_gaze"),
-}
-# The stages written once for every domain (`simgan run STAGE --domain NAME`): stage name
-# -> (flow module with a `run(cfg, domain)` entry point, params section keyed by domain)
+# Every stage is written once for every domain (`simgan run STAGE --domain NAME`): stage
+# name -> (flow module with a `run(cfg, domain)` entry point, params section keyed by domain)
 DOMAIN_STAGES: dict[str, tuple[str, str]] = {
     "simulate": ("flows.simulate", "simulate"),
     "ingest": ("flows.ingest", "ingest"),
@@ -63,12 +59,10 @@ DaskOption = Annotated[str | None, typer.Option(
     help="a Dask scheduler (tcp://host:8786) to render on instead")]
 
 
-def _run_flow(module: str, cfg: object, domain: str | None = None) -> None:
-    """Run the flow module's `run` (with the domain, for a stage written once for every
-    domain) through `_run_entry`."""
+def _run_flow(module: str, cfg: object, domain: str) -> None:
+    """Run the flow module's `run(cfg, domain)` through `_run_entry`."""
     def entry() -> object:
-        run_fn = importlib.import_module(module).run
-        return run_fn(cfg) if domain is None else run_fn(cfg, domain)
+        return importlib.import_module(module).run(cfg, domain)
 
     _run_entry(module.rsplit(".", 1)[-1], entry)
 
@@ -106,23 +100,15 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 @app.command()
 def run(
-    stage: Annotated[str, typer.Argument(
-        help=f"one of: {', '.join([*STAGES, *DOMAIN_STAGES])}")],
+    stage: Annotated[str, typer.Argument(help=f"one of: {', '.join(DOMAIN_STAGES)}")],
+    domain: Annotated[str, typer.Option(help="the domain (a block of the stage's section)")],
     params: Annotated[Path, typer.Option(help="the params file")] = Path("params.yaml"),
-    domain: Annotated[str | None, typer.Option(
-        help=f"the domain, for a stage run per domain ({', '.join(DOMAIN_STAGES)})")] = None,
 ) -> None:
-    """Run one pipeline stage (what dvc.yaml calls) with its params.yaml section."""
-    if stage not in STAGES and stage not in DOMAIN_STAGES:
-        raise _fail(f"unknown stage {stage!r}; known: {', '.join([*STAGES, *DOMAIN_STAGES])}")
-    if (stage in DOMAIN_STAGES) != (domain is not None):
-        raise _fail(f"stage {stage!r} runs per domain: give --domain" if domain is None
-                    else f"stage {stage!r} takes no --domain")
+    """Run one pipeline stage (what dvc.yaml calls) for one domain, with its params.yaml
+    block."""
+    if stage not in DOMAIN_STAGES:
+        raise _fail(f"unknown stage {stage!r}; known: {', '.join(DOMAIN_STAGES)}")
     cfg = _params(params)
-    if domain is None:
-        module, section = STAGES[stage]
-        _run_flow(module, getattr(cfg, section))
-        return
     from simgan_core.domain import domain_names
 
     if unknown := cfg.unknown_domains(domain_names()):

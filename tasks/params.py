@@ -20,19 +20,6 @@ from tasks.params_file import read_sections, schema_error
 from tasks.params_sources import Ingest, IngestUnlabeled, Simulate
 
 
-class DomainGapGaze(Section):
-    """A small regressor trained on synthetic vs on real_train labels, tested on real_test."""
-
-    shards_dir: str
-    metrics_file: str
-    max_train_samples: PositiveInt
-    steps: PositiveInt
-    batch_size: PositiveInt
-    lr: LearningRate
-    width: PositiveInt
-    seed: int
-
-
 class TrainRefiner(Section):
     """SimGAN refiner training on synthetic vs real_train images (labels never read).
 
@@ -258,7 +245,6 @@ class Params(Section):
     simulate: Simulate
     ingest: Ingest
     ingest_unlabeled: IngestUnlabeled
-    domain_gap_gaze: DomainGapGaze
     train_refiner: dict[str, TrainRefiner]
     refine: dict[str, Refine]
     training_sets: dict[str, TrainingSet]

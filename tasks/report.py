@@ -26,7 +26,6 @@ T = TypeVar("T")
 # Heading of each key/value table the page may show (a domain's spec picks which).
 SUMMARY_HEADINGS = {
     "refiner.json": "Refiner: realism (C2ST, 0.5 = indistinguishable) and label preservation",
-    "domain_gap.json": "Domain gap before refinement",
     "ingest.json": "Ingest: counts and quarantine",
 }
 

@@ -2,11 +2,11 @@
 the stage when that code changes (a missing dep leaves stale outputs that DVC calls
 up to date).
 
-A stage's cmd `simgan run <name>` runs the flow module that flows/cli.py's STAGES (or
-DOMAIN_STAGES, for a stage run per domain) maps <name> to; its code is that module and
-every project module it imports, directly or through others, at the top or inside a
-function (read statically with ast). A stage run per domain (a dvc.yaml `foreach` over
-a params section keyed by domain) also runs, for each domain, the domain's spec module
+A stage's cmd `simgan run <name> --domain ${key}` runs the flow module that flows/cli.py's
+DOMAIN_STAGES maps <name> to; its code is that module and every project module it
+imports, directly or through others, at the top or inside a function (read statically
+with ast). Every stage runs per domain (a dvc.yaml `foreach` over a params section keyed
+by domain), so it also runs, for each domain, the domain's spec module
 simgan_core/<domain>/spec.py (get_domain imports it by name) and what that imports, and,
 when its flow module names a `DOMAIN_MODULE` template (the simulate and ingest stages
 load tasks/simulate_<domain>.py or tasks/ingest_<domain>.py by name), that module and
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from flows.cli import DOMAIN_STAGES, STAGES
+from flows.cli import DOMAIN_STAGES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("simgan_core", "tasks", "flows", "reporting")
@@ -102,16 +102,13 @@ def _params() -> dict:
     return yaml.safe_load((REPO_ROOT / "params.yaml").read_text(encoding="utf-8"))
 
 
-def _stage_runs(dvc: dict, params: dict) -> dict[str, list[tuple[str | None, dict]]]:
-    """name -> (domain, stage body) per run: one (None, body) for a plain stage, one
-    (key, `do` template) per key of a foreach stage's params section."""
-    runs: dict[str, list[tuple[str | None, dict]]] = {}
+def _stage_runs(dvc: dict, params: dict) -> dict[str, list[tuple[str, dict]]]:
+    """name -> (domain, `do` template) per key of the stage's foreach params section."""
+    runs: dict[str, list[tuple[str, dict]]] = {}
     for name, body in dvc["stages"].items():
-        if "foreach" in body:
-            section = str(body["foreach"]).removeprefix("${").removesuffix("}")
-            runs[name] = [(key, body["do"]) for key in params[section]]
-        else:
-            runs[name] = [(None, body)]
+        assert "foreach" in body, f"{name}: every stage runs per domain (foreach)"
+        section = str(body["foreach"]).removeprefix("${").removesuffix("}")
+        runs[name] = [(key, body["do"]) for key in params[section]]
     return runs
 
 
@@ -124,13 +121,11 @@ def missing_deps(dvc: dict, params: dict | None = None) -> dict[str, list[str]]:
         for domain, stage in runs:
             words = stage["cmd"].split()
             assert words[:2] == ["simgan", "run"], f"{name}: cmd {stage['cmd']!r}"
-            flow_module = {**STAGES, **DOMAIN_STAGES}[words[2]][0]
-            code = stage_code(flow_module)
-            if domain is not None:
-                code |= stage_code(f"simgan_core.{domain}.spec")
-                if (loaded := domain_module(flow_module, domain)) is not None:
-                    code |= stage_code(loaded)
-            deps = [str(d).replace("${key}", domain or "${key}").rstrip("/")
+            flow_module = DOMAIN_STAGES[words[2]][0]
+            code = stage_code(flow_module) | stage_code(f"simgan_core.{domain}.spec")
+            if (loaded := domain_module(flow_module, domain)) is not None:
+                code |= stage_code(loaded)
+            deps = [str(d).replace("${key}", domain).rstrip("/")
                     for d in stage.get("deps", [])]
             uncovered |= {f for f in code - NOT_OUTPUT_CODE
                           if not any(f == d or f.startswith(d + "/") for d in deps)}
@@ -149,12 +144,11 @@ def test_every_stage_declares_the_code_it_runs() -> None:
 
 def test_a_removed_dep_is_caught() -> None:
     dvc = copy.deepcopy(_dvc_yaml())
-    deps = dvc["stages"]["domain_gap_gaze"]["deps"]
-    deps.remove("simgan_core/gaze/regressor.py")
-    assert missing_deps(dvc) == {"domain_gap_gaze": ["simgan_core/gaze/regressor.py"]}
     ingest = dvc["stages"]["ingest"]["do"]["deps"]
     ingest.remove("tasks/ingest_${key}.py")  # the module the flow loads by name
-    assert missing_deps(dvc)["ingest"] == ["tasks/ingest_gaze.py", "tasks/ingest_hand.py"]
+    # (the two ingest stages share one deps list in dvc.yaml, a YAML anchor)
+    assert missing_deps(dvc) == {"ingest": ["tasks/ingest_gaze.py", "tasks/ingest_hand.py"],
+                                 "ingest_unlabeled": ["tasks/ingest_images.py"]}
     estimator = dvc["stages"]["train_estimator"]["do"]["deps"]
     estimator.remove("simgan_core/fit_loop.py")
     assert missing_deps(dvc)["train_estimator"] == ["simgan_core/fit_loop.py"]

@@ -1,9 +1,8 @@
-"""A small CNN gaze regressor, used to measure the synthetic-to-real gap.
+"""A small CNN gaze regressor: the downstream gaze estimator's network
+(gaze/estimator.py) and the refiner stage's label judge (gaze/label_judge.py).
 
 Input (B, 1, 35, 55) in [-1, 1]; output (B, 2) = (pitch, yaw) in radians. Small on
-purpose: it trains in about a minute on 2 CPU cores, and measures the domain gap,
-not the quality of an architecture.
-The paper's estimator arrives with the downstream-estimation stage.
+purpose: it trains in about a minute on 2 CPU cores.
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-
-from simgan_core.gaze.conventions import angular_error_deg
 
 
 class GazeRegressor(nn.Module):
@@ -77,7 +74,3 @@ def predict(model: GazeRegressor, images: np.ndarray, batch_size: int = 512) -> 
     """(N, H, W) uint8 -> (N, 2) predicted (pitch, yaw) radians."""
     x = images_to_tensor(images)
     return torch.cat([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]).numpy()
-
-
-def mean_angular_error(model: GazeRegressor, images: np.ndarray, pitchyaw: np.ndarray) -> float:
-    return float(angular_error_deg(predict(model, images), pitchyaw).mean())

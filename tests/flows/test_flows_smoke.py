@@ -1,20 +1,16 @@
-"""Every stage's flow, run for real under the session's Prefect server, on tiny data.
-
-Also checks the determinism contract at flow level: ingest with 1 and with 2
-workers (threads vs a process pool) writes byte-identical shards.
-"""
+"""The gaze simulators and ingest flows, run for real under the session's Prefect server,
+on tiny data: the determinism contract at flow level (ingest with 1 and with 2 workers,
+threads vs a process pool, writes byte-identical shards), and a failed ingest that
+publishes nothing."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from flows.domain_gap_gaze import domain_gap_gaze_flow
 from flows.ingest import run
 from flows.simulate import simulate_flow
-from tasks.params import DomainGapGaze
 from tasks.params_sources import IngestGaze, SimulateEyes, SimulateRealEyes
 
 
@@ -44,7 +40,7 @@ def _ingest_cfg(root: Path, out: str, workers: int) -> IngestGaze:
     )
 
 
-def test_gaze_flows_end_to_end(tmp_path: Path, prefect_api: str) -> None:
+def test_gaze_ingest_bytes_do_not_depend_on_workers(tmp_path: Path, prefect_api: str) -> None:
     _simulate(tmp_path, n=24, subjects=3, per_subject=10)
     one = run_ingest(_ingest_cfg(tmp_path, "w1", workers=1))
     two = run_ingest(_ingest_cfg(tmp_path, "w2", workers=2))
@@ -54,14 +50,6 @@ def test_gaze_flows_end_to_end(tmp_path: Path, prefect_api: str) -> None:
         sums = [(tmp_path / w / "shards" / split / "SHA256SUMS").read_text() for w in ("w1", "w2")]
         assert sums[0] == sums[1] and sums[0]
     assert (tmp_path / "w1" / "docs" / "index.html").is_file()
-
-    gap = domain_gap_gaze_flow(DomainGapGaze(
-        shards_dir=str(tmp_path / "w1" / "shards"), metrics_file=str(tmp_path / "gap.json"),
-        max_train_samples=100, steps=3, batch_size=4, lr=1e-3, width=4, seed=0))
-    assert json.loads((tmp_path / "gap.json").read_text()) == gap
-    assert gap["n_real_test"] == 10
-    assert 0 < gap["synthetic_mean_deg"] < 180 and 0 < gap["real_oracle_mean_deg"] < 180
-    assert abs(gap["gap_deg"] - (gap["synthetic_mean_deg"] - gap["real_oracle_mean_deg"])) < 0.01
 
 
 def _published(out: Path) -> dict[str, bytes]:
