@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from simgan_core.refiner.device import cpu_has_native_bf16
 from simgan_core.refiner.models import DiscriminatorConfig, RefinerConfig
 from simgan_core.refiner.sampling import ResumableIndexStream
 from simgan_core.refiner.trainer import LOG_KEYS, SimGANConfig, SimGANTrainer
@@ -233,6 +234,10 @@ def test_refine_keeps_shape_without_grad_or_mode_change() -> None:
 
 @pytest.mark.parametrize("cpu_precision", ["float32", "bfloat16"])
 def test_toy_task_moves_refined_brightness_toward_real(cpu_precision: str) -> None:
+    if cpu_precision == "bfloat16" and not cpu_has_native_bf16():
+        # Emulated bfloat16 rounds differently (on an AVX2 Zen 3 the 40 pretraining steps
+        # ended at -0.12, not near -0.35); `auto` never trains in it on such a CPU.
+        pytest.skip("this CPU has no native bfloat16: the pipeline trains in float32 here")
     hw = (20, 20)
     dark = torch.full((1, 1, *hw), -0.2)
     dark[..., 5:15, 5:15] = -0.8  # a dark square on a grey background
