@@ -2,9 +2,10 @@
 them (simgan_core/image_source.py: IndexedImages over a wids index, a fresh permutation
 per epoch from ResumableIndexStream).
 
-A set of 12 shards of 1000 gaze-sized PNGs (35 x 55, the default run's synthetic set
-has 12), read in batches of 32: with wids' own 10 open shards, which walks a shard's
-tar headers again on every reopen, against open_indexed's every-shard-open default
+A set of 12 shards of 1000 gaze-sized PNGs (35 x 55; the default run's gaze synthetic
+set has 12, its other sets 10 or fewer), read in batches of 32: with wids' own 10 open
+shards, which walks a shard's tar headers again on every reopen, against open_indexed's
+every-shard-open default
 (MAX_OPEN_SHARDS). The two alternate, best of two each; both must return the same
 pixels.
 """
