@@ -5,14 +5,21 @@ deletes before a stage runs). A finished shard there is three files written in t
 order: `<name>.stats.parquet`, `<name>.tar` (atomic), `<name>.done.json` (atomic, the
 commit marker holding the tar's sha256). A rerun of the same run key skips a shard
 whose marker exists and whose tar still has that checksum, and redoes any other.
+
+The run key is a digest of the refiner's bytes, the settings that change output bytes,
+the source shards and this code; not of where the refiner file lies. Two corpora refined
+by the same weights (the published refiner is a copy of one candidate) share one work
+directory, so the second is the first's shards, not a second pass of inference.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,14 +60,15 @@ class RefinePlan:
 
 
 def refinement_provenance(model_file: Path, batch_size: int) -> dict[str, Any]:
-    """What every refined annotation records: the checkpoint, its training config,
+    """What every refined annotation records: the checkpoint (by its sha256, not its
+    path: the same weights under two names give the same bytes), its training config,
     the refine settings that can change bytes, and the project's version."""
     _, state = load_refiner(model_file)
     return {
         "refiner_sha256": file_sha256(model_file),
         "refiner_run_key": state.get("run_key"),
         "refiner_config": state["config"],
-        "params": {"batch_size": batch_size, "model_file": str(model_file)},
+        "params": {"batch_size": batch_size},
         "project_version": simgan_core.__version__,
     }
 
@@ -86,14 +94,25 @@ def plan_refine(domain: str, shards_dir: Path, model_file: Path, batch_size: int
         raise FileNotFoundError(f"{model_file}: no refiner (run train_refiner first)")
     provenance = refinement_provenance(model_file, batch_size)
     key = refine_run_key(provenance, source_dir)
-    work = work_dir / domain / output_split / key
+    work = work_dir / domain / key  # shared by every corpus of the same refinement
     work.mkdir(parents=True, exist_ok=True)
-    for stale in work.parent.iterdir():  # other runs' leftovers: never resumable
-        if stale.name != key:
-            shutil.rmtree(stale, ignore_errors=True)
     outputs = [shard_name(OUTPUT_SPLIT, i) for i in range(len(sources))]
     return RefinePlan(domain, [str(s) for s in sources], outputs, str(work), key, provenance,
                       image_hw, output_split)
+
+
+def drop_work(work_dir: Path, domain: str, keep: Collection[str] = ()) -> None:
+    """Delete the domain's work directories except those of the run keys in `keep`:
+    before a run, the leftovers of other refinements (never resumable); after it,
+    everything (the corpora are published)."""
+    root = work_dir / domain
+    if not root.is_dir():
+        return
+    for run in root.iterdir():
+        if run.name not in keep:
+            shutil.rmtree(run, ignore_errors=True)
+    with contextlib.suppress(OSError):  # the domain's folder, when nothing else is left
+        root.rmdir()
 
 
 def _done_path(work: Path, name: str) -> Path:

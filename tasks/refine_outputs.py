@@ -4,7 +4,6 @@ hidden staging name and published whole, only after validation passed."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 from collections.abc import Sequence
@@ -124,12 +123,11 @@ def validate_refined(manifest: pd.DataFrame, per_shard: pd.DataFrame, source_man
 
 @task(name="publish-refined", cache_policy=NO_CACHE)
 def publish_refined(staging: str, shards_dir: Path, plan: RefinePlan) -> Path:
-    """Rename the validated staging directory onto refined/; drop this run's work files."""
+    """Rename the validated staging directory onto its split (refined/, or a candidate's).
+    The work files stay until the stage has published every corpus (flows/refine.py):
+    another corpus of the same refinement is made of them."""
     final = shards_dir / plan.output_split
     publish_dir(Path(staging), final)
-    shutil.rmtree(plan.work, ignore_errors=True)
-    with contextlib.suppress(OSError):  # the output's work folder, when nothing else is left
-        Path(plan.work).parent.rmdir()
     return final
 
 

@@ -46,7 +46,7 @@ def test_killed_refine_resumes_finished_shards(
     root = refine_inputs_builder(tmp_path, n=SHARDS * 25, maxcount=25)
     refine = refine_params(root, workers=1).model_dump()
     params = _params_file(root, refine)
-    markers = root / "work" / "gaze" / "refined"  # work_dir/<domain>/<split>/<run key>/
+    markers = root / "work" / "gaze"  # work_dir/<domain>/<run key>/
 
     proc = _stage(params, prefect_api)
     deadline = time.monotonic() + 300

@@ -97,13 +97,40 @@ def test_every_candidate_refiner_gets_its_own_corpus(
     candidates = refine_inputs / "models" / "candidates"
     candidates.mkdir()
     shutil.copyfile(refine_inputs / "models" / "refiner.pt", candidates / "seed4.pt")
+    other = _perturbed_copy(refine_inputs / "models" / "refiner.pt", candidates / "seed5.pt")
     metrics = run(refine_params(refine_inputs, workers=1), "gaze")
     corpus = refine_inputs / "shards" / "candidates" / "refined_seed4"
-    assert list(metrics["candidates"]) == ["candidates/refined_seed4"]
+    assert list(metrics["candidates"]) == ["candidates/refined_seed4",
+                                           "candidates/refined_seed5"]
     assert verify_sha256sums(corpus) == []
-    published = list(iter_samples(sorted((refine_inputs / "shards" / "refined").glob("*.tar"))))
-    seed4 = list(iter_samples(sorted(corpus.glob("*.tar"))))
-    assert [s.key for s in seed4] == [s.key for s in published]
-    # the same refiner: the same pixels (only the provenance's model path differs)
-    assert all((a.image == b.image).all() for a, b in zip(seed4, published, strict=True))
     assert json.loads((corpus / "index.json").read_text())["name"] == "gaze-refined_seed4"
+    # The published refiner's copy: its corpus is the published one's shards, byte for
+    # byte (the provenance names the weights by sha256, not by path), with no second pass.
+    assert metrics["resumed_shards"] == 0
+    seed4 = metrics["candidates"]["candidates/refined_seed4"]
+    assert seed4["same_refinement_as"] == "refined" and seed4["images_per_s"] is None
+    shards = sorted(p.name for p in corpus.glob("*.tar"))
+    assert shards == sorted(p.name for p in (refine_inputs / "shards" / "refined").glob("*.tar"))
+    assert all((corpus / n).read_bytes()
+               == (refine_inputs / "shards" / "refined" / n).read_bytes() for n in shards)
+    # Other weights: refined on their own, other pixels.
+    seed5 = metrics["candidates"]["candidates/refined_seed5"]
+    assert "same_refinement_as" not in seed5 and seed5["refiner_sha256"] == other
+    published = list(iter_samples(sorted((refine_inputs / "shards" / "refined").glob("*.tar"))))
+    changed = list(iter_samples(sorted((refine_inputs / "shards" / "candidates" / "refined_seed5")
+                                       .glob("*.tar"))))
+    assert [s.key for s in changed] == [s.key for s in published]
+    assert any((a.image != b.image).any() for a, b in zip(changed, published, strict=True))
+    assert not (refine_inputs / "work" / "gaze").exists()  # every corpus published: no work
+
+
+def _perturbed_copy(src: Path, dst: Path) -> str:
+    """A refiner checkpoint like src with its output layer's bias moved; its sha256."""
+    import torch
+
+    from simgan_core.shard_index import file_sha256
+
+    state = torch.load(src, weights_only=True)
+    state["refiner"]["head.bias"] = state["refiner"]["head.bias"] + 0.5
+    torch.save(state, dst)
+    return file_sha256(dst)
