@@ -83,7 +83,7 @@ HAND = Domain(
             caption=("Share of the 14 joints of the real test crops whose predicted position "
                      "is within d pixels of the label, at the paper's 224-pixel crop scale, "
                      "mean over seeds; the value at 5 px is the paper's hand metric.")),
-        summary_files=("refiner.json", "ingest.json"),  # no domain-gap stage, no ablations
+        summary_files=("refiner.json", "ingest.json"),  # no ablations (gaze's only)
         ablations_file=None,
     ),
     sizable=True,
