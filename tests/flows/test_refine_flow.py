@@ -113,6 +113,10 @@ def test_every_candidate_refiner_gets_its_own_corpus(
     assert shards == sorted(p.name for p in (refine_inputs / "shards" / "refined").glob("*.tar"))
     assert all((corpus / n).read_bytes()
                == (refine_inputs / "shards" / "refined" / n).read_bytes() for n in shards)
+    # ... the same files, not a second writing of equal bytes: a shard refined again is
+    # written anew (atomically, a new file), so its inode would differ.
+    assert all((corpus / n).stat().st_ino
+               == (refine_inputs / "shards" / "refined" / n).stat().st_ino for n in shards)
     # Other weights: refined on their own, other pixels.
     seed5 = metrics["candidates"]["candidates/refined_seed5"]
     assert "same_refinement_as" not in seed5 and seed5["refiner_sha256"] == other
